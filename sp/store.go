@@ -1,0 +1,29 @@
+package sp
+
+import (
+	"context"
+	"time"
+)
+
+// ReplayCache remembers assertion IDs that were already consumed.
+type ReplayCache interface {
+	// Remember records id until the given time. It returns an error wrapping ErrReplay
+	// when id is already recorded, and any other error when it cannot tell (the caller
+	// then fails closed).
+	Remember(ctx context.Context, id string, until time.Time) error
+}
+
+// PendingRequest is an AuthnRequest this SP sent and still waits an answer for.
+type PendingRequest struct {
+	ID       string // the AuthnRequest ID
+	ReturnTo string // where to send the browser after login (a same-origin path)
+}
+
+// RequestStore keeps outstanding AuthnRequests on the server, keyed by RelayState,
+// for apps that prefer server-side state to the default signed cookie.
+type RequestStore interface {
+	Save(ctx context.Context, relayState string, req PendingRequest, until time.Time) error
+	// Take returns the request saved under relayState and deletes it, so it is used once.
+	// It returns an error wrapping ErrInResponseTo when there is none.
+	Take(ctx context.Context, relayState string) (PendingRequest, error)
+}
