@@ -1,8 +1,12 @@
 package sp
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
-// Kinds of rejection; test with errors.Is.
+// Kinds of rejection; test with errors.Is. Every error ValidateResponse returns wraps
+// exactly one of them and is an *Error carrying the details.
 var (
 	ErrMalformed    = errors.New("saml: malformed response")
 	ErrSignature    = errors.New("saml: signature")
@@ -15,3 +19,91 @@ var (
 	ErrReplay       = errors.New("saml: replay")
 	ErrStatus       = errors.New("saml: IdP returned a non-success status")
 )
+
+// Error is a rejected response, described for the administrator who must fix the
+// configuration on one side or the other. Never show it to the end user: it names
+// configuration values; use UserMessage for the browser.
+type Error struct {
+	Kind     error  // one of the Err… sentinels above
+	Check    string // the pipeline check that failed, e.g. "audience"
+	Expected string // what this SP is configured to accept
+	Received string // what arrived
+	Fix      string // what to change, and where
+	Err      error  // the underlying cause, if any (e.g. a *StatusError)
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("saml: ")
+	b.WriteString(e.Check)
+	switch {
+	case e.Received != "" && e.Expected != "":
+		b.WriteString(" is ")
+		b.WriteString(e.Received)
+		b.WriteString(", expected ")
+		b.WriteString(e.Expected)
+	case e.Received != "":
+		b.WriteString(": ")
+		b.WriteString(e.Received)
+	case e.Expected != "":
+		b.WriteString(": expected ")
+		b.WriteString(e.Expected)
+	}
+	if e.Err != nil {
+		b.WriteString(" (")
+		b.WriteString(e.Err.Error())
+		b.WriteString(")")
+	}
+	if e.Fix != "" {
+		b.WriteString(" — ")
+		b.WriteString(e.Fix)
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.Is match the sentinel kind and errors.As reach the cause.
+func (e *Error) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+// StatusError is the IdP's own verdict when it did not sign the user in. Reach it with
+// errors.As on an error that wraps ErrStatus.
+type StatusError struct {
+	Code     string   // top-level StatusCode, e.g. urn:oasis:names:tc:SAML:2.0:status:Responder
+	SubCodes []string // nested StatusCodes, outermost first
+	Message  string   // StatusMessage; Entra puts "AADSTS…: explanation" here
+	Detail   string   // text content of StatusDetail, if any
+}
+
+func (e *StatusError) Error() string {
+	s := shortStatus(e.Code)
+	for _, c := range e.SubCodes {
+		s += "/" + shortStatus(c)
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+func shortStatus(code string) string {
+	return strings.TrimPrefix(code, "urn:oasis:names:tc:SAML:2.0:status:")
+}
+
+// UserMessage returns a short text that is safe to show in the end user's browser for an
+// error returned by this package. It never contains configuration values or details of
+// the response, so a failed login tells an attacker nothing; log the error itself for the
+// administrator.
+func UserMessage(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrStatus):
+		return "Your identity provider did not sign you in. Please try again or contact your administrator."
+	default:
+		return "Sign-in failed. Please try again, or contact your administrator if it keeps failing."
+	}
+}

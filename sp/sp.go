@@ -3,42 +3,96 @@ package sp
 import (
 	"context"
 	"errors"
-	"log/slog"
+	"fmt"
 	"time"
 
 	"github.com/ssokit/saml/assertion"
 	"github.com/ssokit/saml/certs"
-	"github.com/ssokit/saml/metadata"
 )
 
-// Config configures a service provider. (Skeleton: fields will grow.)
-type Config struct {
-	EntityID          string
-	ACSURL            string
-	IdP               *metadata.IdP
-	AllowIdPInitiated bool
-	ClockSkew         time.Duration
-	Now               func() time.Time
-
-	// Key is the SP's own key pair: signs AuthnRequests, decrypts EncryptedAssertions,
-	// and is published in SP metadata. Optional.
-	Key *certs.KeyPair
-
-	// ReplayCache remembers consumed assertion IDs. Nil means an in-memory cache.
-	ReplayCache ReplayCache
-
-	Logger *slog.Logger
-}
-
-// SP is a configured SAML service provider.
+// SP is a configured SAML service provider. It is safe for concurrent use.
 type SP struct {
-	cfg Config
+	cfg    Config
+	skew   time.Duration
+	delay  time.Duration
+	limits Limits
+	now    func() time.Time
+	replay ReplayCache
+	// decryptKeys are Key followed by DecryptionKeys, without nils.
+	decryptKeys []*certs.KeyPair
 }
 
+// New checks cfg and returns the SP it describes. The error names the missing or
+// invalid field.
 func New(cfg Config) (*SP, error) {
-	return &SP{cfg: cfg}, nil
+	switch {
+	case cfg.EntityID == "":
+		return nil, errors.New("saml: Config.EntityID is required (the SP Entity ID, Entra's Identifier)")
+	case cfg.ACSURL == "":
+		return nil, errors.New("saml: Config.ACSURL is required (the Assertion Consumer Service URL, Entra's Reply URL)")
+	case cfg.IdP == nil:
+		return nil, errors.New("saml: Config.IdP is required")
+	case cfg.IdP.EntityID == "":
+		return nil, errors.New("saml: Config.IdP.EntityID is required (Entra's Microsoft Entra Identifier, https://sts.windows.net/<tenant-id>/)")
+	case len(cfg.IdP.Certificates) == 0:
+		return nil, errors.New("saml: Config.IdP.Certificates is empty: paste the IdP's signing certificate (Entra: Certificate (Base64))")
+	case cfg.ClockSkew < 0:
+		return nil, fmt.Errorf("saml: Config.ClockSkew is negative (%v)", cfg.ClockSkew)
+	case cfg.MaxIssueDelay < 0:
+		return nil, fmt.Errorf("saml: Config.MaxIssueDelay is negative (%v)", cfg.MaxIssueDelay)
+	case cfg.SignAuthnRequests && cfg.Key == nil:
+		return nil, errors.New("saml: Config.SignAuthnRequests needs Config.Key")
+	}
+	for i, c := range cfg.IdP.Certificates {
+		if c == nil {
+			return nil, fmt.Errorf("saml: Config.IdP.Certificates[%d] is nil", i)
+		}
+	}
+	s := &SP{
+		cfg:    cfg,
+		skew:   cfg.ClockSkew,
+		delay:  cfg.MaxIssueDelay,
+		limits: cfg.Limits.withDefaults(),
+		now:    cfg.Now,
+		replay: cfg.ReplayCache,
+	}
+	if s.skew == 0 {
+		s.skew = defaultClockSkew
+	}
+	if s.delay == 0 {
+		s.delay = defaultMaxIssueDelay
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.replay == nil {
+		s.replay = NewMemoryReplayCache(0)
+	}
+	for _, k := range append([]*certs.KeyPair{cfg.Key}, cfg.DecryptionKeys...) {
+		if k != nil && k.Key != nil {
+			s.decryptKeys = append(s.decryptKeys, k)
+		}
+	}
+	return s, nil
 }
 
+// Config returns the configuration s was made from.
+func (s *SP) Config() Config { return s.cfg }
+
+// ValidateResponse checks a SAMLResponse form value, as posted to the ACS URL, and
+// returns the assertion it carries. requestIDs are the IDs of the AuthnRequests this
+// browser has outstanding; pass none for IdP-initiated login.
+//
+// Every value in the returned Assertion was read from the element a trusted signature
+// covered. The assertion's ID is recorded in the replay cache, so the same response is
+// accepted only once. A rejection is an *Error wrapping one of the Err… kinds.
 func (s *SP) ValidateResponse(ctx context.Context, samlResponse string, requestIDs ...string) (*assertion.Assertion, error) {
-	return nil, errors.New("sp: not implemented")
+	r := s.run(ctx, samlResponse, requestIDs, false)
+	if r.err != nil {
+		if s.cfg.Logger != nil {
+			s.cfg.Logger.LogAttrs(ctx, slogWarn, "saml: response rejected", errAttr(r.err))
+		}
+		return nil, r.err
+	}
+	return r.assertion, nil
 }

@@ -1,0 +1,91 @@
+package sp
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/ssokit/saml/certs"
+	"github.com/ssokit/saml/metadata"
+)
+
+// Config describes one service provider and the one IdP it trusts. Its zero value for
+// every optional field is the safe choice; the required fields are EntityID, ACSURL and
+// IdP (with its EntityID and at least one certificate).
+type Config struct {
+	// EntityID is the SP Entity ID: what Entra calls "Identifier (Entity ID)". Every
+	// assertion's Audience must contain it. Required.
+	EntityID string
+
+	// ACSURL is the Assertion Consumer Service URL: Entra's "Reply URL". Responses must
+	// carry it as Destination (when present) and as the bearer Recipient. Required.
+	ACSURL string
+
+	// IdP is the identity provider: its EntityID (the Issuer of every response) and the
+	// certificates that may sign. Required. KeyInfo in a response is never trusted; only
+	// these certificates verify signatures (several at once during a rollover).
+	IdP *metadata.IdP
+
+	// AllowIdPInitiated accepts responses that answer no AuthnRequest (Entra's My Apps
+	// tiles). False, the default, rejects them with ErrUnsolicited.
+	AllowIdPInitiated bool
+
+	// ClockSkew is how far apart the IdP's clock and ours may be. Zero means 180 seconds.
+	// Negative is an error.
+	ClockSkew time.Duration
+
+	// Now returns the current time. Nil means time.Now.
+	Now func() time.Time
+
+	// MaxIssueDelay is how old an assertion's IssueInstant may be (plus ClockSkew) when it
+	// arrives; IdPs post the response straight back through the browser. Zero means
+	// 5 minutes. An IssueInstant in the future (beyond ClockSkew) is always rejected.
+	MaxIssueDelay time.Duration
+
+	// Key is the SP's own key pair. It decrypts EncryptedAssertions (Entra's "Token
+	// encryption"), signs AuthnRequests when SignAuthnRequests is set, and is published in
+	// SP metadata. Nil means the SP has no key: encrypted assertions are then rejected.
+	Key *certs.KeyPair
+
+	// DecryptionKeys are further SP keys tried, after Key, for EncryptedAssertions, so an
+	// SP key can be rolled over without failed logins. Nil means only Key.
+	DecryptionKeys []*certs.KeyPair
+
+	// RequireSignedAssertion demands that the Assertion itself carry a valid signature
+	// (the "Signed Assertions" option; Entra's default "Sign SAML assertion" and "Sign SAML
+	// response and assertion"). False accepts an assertion covered by either its own or
+	// the Response's signature; an unsigned assertion is never accepted.
+	RequireSignedAssertion bool
+
+	// RequireSignedResponse demands a valid signature on the Response element (Entra's
+	// "Sign SAML response" or "Sign SAML response and assertion"). False accepts an
+	// unsigned Response whose assertion is signed.
+	RequireSignedResponse bool
+
+	// InsecureAllowSHA1 accepts RSA-SHA1 signatures and SHA-1 digests. SHA-1 is broken for
+	// collision resistance; enable it only for an IdP that cannot be moved to SHA-256
+	// (in Entra: Signing Algorithm = SHA-256). False, the default, rejects them.
+	InsecureAllowSHA1 bool
+
+	// SignAuthnRequests signs HTTP-Redirect AuthnRequests with Key (RSA-SHA256 query
+	// signature), for Entra's "Require verification certificates". False sends them
+	// unsigned. It requires Key. (Implemented with the AuthnRequest code in request.go.)
+	SignAuthnRequests bool
+
+	// Limits bound the size and shape of responses accepted. Zero fields mean the
+	// defaults documented on Limits.
+	Limits Limits
+
+	// ReplayCache remembers consumed assertion IDs so each is accepted once. Nil means a
+	// per-SP in-memory cache (NewMemoryReplayCache(0)); a fleet of servers must share
+	// one, e.g. Redis-backed.
+	ReplayCache ReplayCache
+
+	// Logger receives the administrator-facing reason of every rejected response. Nil
+	// means no logging.
+	Logger *slog.Logger
+}
+
+const (
+	defaultClockSkew     = 180 * time.Second
+	defaultMaxIssueDelay = 5 * time.Minute
+)

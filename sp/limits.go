@@ -1,0 +1,36 @@
+package sp
+
+// Limits bound what a response may cost before it is rejected. A response over any of
+// them fails with ErrMalformed before (or while) it is parsed, in time and memory
+// proportional to the limit, not to the input.
+type Limits struct {
+	// MaxEncodedSize is the largest SAMLResponse form value, in bytes. Zero means 2 MiB.
+	MaxEncodedSize int
+	// MaxDecodedSize is the largest decoded XML document, in bytes. Zero means 1.5 MiB.
+	MaxDecodedSize int
+	// MaxDepth is the deepest element nesting. Zero means 32 (Entra uses 7).
+	MaxDepth int
+	// MaxElements is the largest number of elements in the document. Zero means 30,000.
+	MaxElements int
+	// MaxAttributeValues is the most values one SAML Attribute may carry. Zero means
+	// 10,000 (Entra stops at 150 groups; other IdPs send thousands).
+	MaxAttributeValues int
+	// MaxValueLength is the longest XML attribute value or element text, in bytes. Zero
+	// means 64 KiB.
+	MaxValueLength int
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.MaxEncodedSize, 2<<20)
+	def(&l.MaxDecodedSize, 3<<19)
+	def(&l.MaxDepth, 32)
+	def(&l.MaxElements, 30000)
+	def(&l.MaxAttributeValues, 10000)
+	def(&l.MaxValueLength, 64<<10)
+	return l
+}

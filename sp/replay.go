@@ -1,0 +1,81 @@
+package sp
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+)
+
+// MemoryReplayCache is the default ReplayCache: one process, bounded size. Use a shared
+// cache (e.g. sp/redisstore) when several servers consume responses.
+type MemoryReplayCache struct {
+	mu    sync.Mutex
+	max   int
+	now   func() time.Time
+	seen  map[string]time.Time
+	order expiryHeap
+}
+
+// NewMemoryReplayCache returns an in-memory ReplayCache holding at most maxEntries IDs;
+// zero or less means 100,000. IDs are forgotten when their time passes; when the cache is
+// full, the ID that would expire soonest is forgotten first.
+func NewMemoryReplayCache(maxEntries int) *MemoryReplayCache {
+	if maxEntries <= 0 {
+		maxEntries = 100000
+	}
+	return &MemoryReplayCache{max: maxEntries, now: time.Now, seen: make(map[string]time.Time)}
+}
+
+// Remember records id until the given time, or returns an error wrapping ErrReplay when
+// id is already recorded and not yet expired.
+func (c *MemoryReplayCache) Remember(ctx context.Context, id string, until time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	for len(c.order) > 0 && !c.order[0].until.After(now) {
+		c.forgetFirst()
+	}
+	if exp, ok := c.seen[id]; ok && exp.After(now) {
+		return &Error{Kind: ErrReplay, Check: "replay", Received: "assertion ID " + id + " was already used",
+			Fix: "each response can be used once; sign in again"}
+	}
+	for len(c.order) >= c.max {
+		c.forgetFirst()
+	}
+	c.seen[id] = until
+	heap.Push(&c.order, expiry{id: id, until: until})
+	return nil
+}
+
+// Len returns the number of IDs held.
+func (c *MemoryReplayCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.seen)
+}
+
+func (c *MemoryReplayCache) forgetFirst() {
+	e := heap.Pop(&c.order).(expiry)
+	if c.seen[e.id].Equal(e.until) {
+		delete(c.seen, e.id)
+	}
+}
+
+type expiry struct {
+	id    string
+	until time.Time
+}
+
+type expiryHeap []expiry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].until.Before(h[j].until) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
