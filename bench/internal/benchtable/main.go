@@ -1,0 +1,144 @@
+// Command benchtable reads `go test -bench` output for package bench on stdin and prints,
+// for each response variant, the median ns/op, B/op and allocs/op of every library and
+// our ratios to crewjam/saml, gosaml2 and the floor, as a Markdown table.
+//
+// It exists so scripts/bench needs nothing outside the standard library; benchstat reads
+// the same raw output for confidence intervals.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A result line: BenchmarkValidate/<variant>/<library>-<procs> <iters> <v> ns/op <v> B/op <v> allocs/op
+var line = regexp.MustCompile(`^BenchmarkValidate/([^/\s]+)/([^\s]+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+
+var (
+	units     = []string{"ns/op", "B/op", "allocs/op"}
+	libraries = []string{"ours", "crewjam", "gosaml2", "floor"}
+)
+
+// Targets from issue 8: ours/crewjam ns/op ≤ 0.33, B/op and allocs/op ≤ 0.4, ours/floor ns/op ≤ 3.
+var targets = []struct {
+	against, unit string
+	max           float64
+}{
+	{"crewjam", "ns/op", 0.33},
+	{"crewjam", "B/op", 0.4},
+	{"crewjam", "allocs/op", 0.4},
+	{"floor", "ns/op", 3},
+}
+
+type key struct{ variant, library, unit string }
+
+func main() {
+	if err := run(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable:", err)
+		os.Exit(1)
+	}
+}
+
+func run(in io.Reader, out io.Writer) error {
+	samples := map[key][]float64{}
+	var variants []string
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		m := line.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		variant, library := m[1], m[2]
+		if !slices.Contains(variants, variant) {
+			variants = append(variants, variant)
+		}
+		f := strings.Fields(m[3])
+		for i := 0; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return fmt.Errorf("%q: %v", sc.Text(), err)
+			}
+			k := key{variant, library, f[i+1]}
+			samples[k] = append(samples[k], v)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if len(variants) == 0 {
+		return fmt.Errorf("no BenchmarkValidate results on stdin")
+	}
+
+	med := func(k key) (float64, bool) {
+		s := slices.Clone(samples[k])
+		if len(s) == 0 {
+			return 0, false
+		}
+		slices.Sort(s)
+		if len(s)%2 == 1 {
+			return s[len(s)/2], true
+		}
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2, true
+	}
+
+	for _, v := range variants {
+		n := len(samples[key{v, "crewjam", "ns/op"}])
+		fmt.Fprintf(out, "\n%s (median of %d runs)\n\n", v, n)
+		fmt.Fprintf(out, "| | ns/op | min ns/op | B/op | allocs/op |\n|---|---:|---:|---:|---:|\n")
+		for _, lib := range libraries {
+			ns, ok := med(key{v, lib, "ns/op"})
+			if !ok {
+				continue
+			}
+			b, _ := med(key{v, lib, "B/op"})
+			a, _ := med(key{v, lib, "allocs/op"})
+			fmt.Fprintf(out, "| %s | %s | %s | %s | %s |\n", lib, group(ns), group(slices.Min(samples[key{v, lib, "ns/op"}])), group(b), group(a))
+		}
+		for _, other := range libraries[1:] {
+			cells := []string{}
+			for _, u := range units {
+				o, ok1 := med(key{v, "ours", u})
+				x, ok2 := med(key{v, other, u})
+				if !ok1 || !ok2 || x == 0 {
+					cells = append(cells, "–")
+					continue
+				}
+				cells = append(cells, fmt.Sprintf("%.2f", o/x))
+			}
+			fmt.Fprintf(out, "| ours/%s | %s | | %s | %s |\n", other, cells[0], cells[1], cells[2])
+		}
+		fmt.Fprintln(out)
+		for _, t := range targets {
+			o, ok1 := med(key{v, "ours", t.unit})
+			x, ok2 := med(key{v, t.against, t.unit})
+			if !ok1 || !ok2 || x == 0 {
+				continue
+			}
+			verdict := "met"
+			if o/x > t.max {
+				verdict = "MISSED"
+			}
+			fmt.Fprintf(out, "target ours/%s %s <= %g: %.2f %s\n", t.against, t.unit, t.max, o/x, verdict)
+		}
+	}
+	return nil
+}
+
+// group prints v with thousands separators and no decimals.
+func group(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 0, 64)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
