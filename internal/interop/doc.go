@@ -1,0 +1,16 @@
+// Package interop checks this library against SAML identity providers nobody here wrote:
+// pysaml2, SimpleSAMLphp and Lasso, run on this machine from their Debian packages by the
+// scripts in ../shared/tools/peers (see the README there).
+//
+// The non-test files are the harness: they find the scripts, tell whether a peer's packages
+// are installed, run a peer with options and hand back what it produced (the base64
+// SAMLResponse as an HTTP-POST form would carry it, the IdP certificate and metadata, and
+// the peer's info.json). The tests feed those responses to sp.ValidateResponse for every
+// signing placement, algorithm and flow each peer offers; docs/interop.md holds the table.
+//
+// Run with:
+//
+//	go test ./internal/interop/
+//
+// A peer whose packages are absent is skipped with the apt-get line that installs it.
+package interop
