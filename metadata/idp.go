@@ -8,4 +8,15 @@ type IdP struct {
 	SSOURL       string              // SingleSignOnService (HTTP-Redirect)
 	SLOURL       string              // SingleLogoutService, if any
 	Certificates []*x509.Certificate // every trusted signing certificate (rollover = several)
+
+	// SSOBinding is the binding of SSOURL: BindingHTTPRedirect whenever the IdP offers
+	// it, else BindingHTTPPost.
+	SSOBinding string
 }
+
+// SAML 2.0 binding and protocol identifiers used in metadata.
+const (
+	BindingHTTPRedirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+	BindingHTTPPost     = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+	ProtocolSAML20      = "urn:oasis:names:tc:SAML:2.0:protocol"
+)

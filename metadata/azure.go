@@ -1,0 +1,123 @@
+package metadata
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/ssokit/saml/certs"
+)
+
+// entraCloud is one Entra ID cloud instance: the host of its Login URL and the host of
+// the issuer ("Microsoft Entra Identifier") it puts in SAML tokens.
+type entraCloud struct {
+	name   string
+	issuer string // scheme and host; the tenant GUID and "/" follow
+}
+
+// entraClouds maps Login URL hosts to clouds.
+//
+//   - Global: Login URL login.microsoftonline.com, issuer https://sts.windows.net/<tid>/
+//     (learn.microsoft.com single-sign-on-saml-protocol; the recorded responses).
+//   - China (21Vianet): login.partner.microsoftonline.cn, formerly login.chinacloudapi.cn;
+//     issuer https://sts.chinacloudapi.cn/<tid>/ (docs.azure.cn's SAML sign-out sample).
+//   - US Government: login.microsoftonline.us; the SAML issuer is on that same host.
+//     No recorded US Government token was available to confirm it: for that cloud,
+//     prefer ParseIdP with the tenant's federation metadata, whose entityID is the issuer.
+var entraClouds = map[string]entraCloud{
+	"login.microsoftonline.com":        {"global", "https://sts.windows.net"},
+	"login.microsoftonline.us":         {"US Government", "https://login.microsoftonline.us"},
+	"login.partner.microsoftonline.cn": {"China (21Vianet)", "https://sts.chinacloudapi.cn"},
+	"login.chinacloudapi.cn":           {"China (21Vianet)", "https://sts.chinacloudapi.cn"},
+}
+
+var tenantGUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+const loginURLExpected = "Entra's Login URL, e.g. https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/saml2 (the GUID is your tenant ID)"
+
+// FromAzure builds the IdP from the two values Entra's "Set up <application>" and
+// "SAML Certificates" sections show: the Login URL and the "Certificate (Base64)" as
+// pasted (any form certs.Parse reads; several certificates during a rollover).
+//
+// The entity ID is derived from the tenant ID in the Login URL, because Entra does not
+// display it next to the URL in a form people copy reliably. The URL must carry the
+// tenant ID GUID: a domain name (contoso.onmicrosoft.com) would address the same tenant
+// but cannot give the issuer Entra writes into tokens, so it is rejected rather than
+// guessed. Tenants that append the application ID to the issuer, or that use the
+// multi-instance form …/saml2/<app>, need ParseIdP with their federation metadata.
+func FromAzure(loginURL, certificate string) (*IdP, error) {
+	ssoURL, entityID, err := parseLoginURL(loginURL)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := certs.Parse([]byte(certificate))
+	if err != nil {
+		return nil, &Error{Kind: ErrCertificate, Field: "certificate", Err: err,
+			Hint: `paste Entra's "Certificate (Base64)" from the application's "SAML Certificates" section`}
+	}
+	return &IdP{
+		EntityID:     entityID,
+		SSOURL:       ssoURL,
+		SSOBinding:   BindingHTTPRedirect,
+		SLOURL:       ssoURL, // Entra: "Login URL and Logout URL values both resolve to the same endpoint"
+		Certificates: cs,
+	}, nil
+}
+
+func loginURLErr(found, hint string) error {
+	return &Error{Kind: ErrLoginURL, Field: "login URL", Found: found, Expected: loginURLExpected, Hint: hint}
+}
+
+// parseLoginURL returns the normalized SSO URL and the entity ID (issuer) it implies.
+func parseLoginURL(raw string) (ssoURL, entityID string, err error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", "", loginURLErr("nothing (empty)", `copy "Login URL" from the application's "Single sign-on" page in Entra`)
+	}
+	u, perr := url.Parse(s)
+	if perr != nil || u.Host == "" {
+		return "", "", loginURLErr(fmt.Sprintf("%q, which is not an absolute URL", s), "")
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	cloud, ok := entraClouds[host]
+	if !ok {
+		return "", "", loginURLErr(fmt.Sprintf("host %q, which is not an Entra ID sign-in host", u.Host),
+			"for an IdP other than Entra, load its metadata with ParseIdP")
+	}
+	if u.Scheme != "https" || u.User != nil || u.Port() != "" {
+		return "", "", loginURLErr(fmt.Sprintf("%q", s), "use https and no user or port, exactly as Entra shows it")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", "", loginURLErr(fmt.Sprintf("%q with a query or fragment", s),
+			"this looks like a sign-in redirect someone copied from the browser; copy the Login URL from Entra instead")
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	tenant := parts[0]
+	switch {
+	case tenant == "":
+		return "", "", loginURLErr(fmt.Sprintf("%q without a tenant", s), "")
+	case len(parts) >= 2 && strings.EqualFold(parts[1], "federationmetadata"):
+		return "", "", loginURLErr("the federation metadata URL",
+			"download that document and read it with ParseIdP, or copy the Login URL instead")
+	case len(parts) != 2 || !strings.EqualFold(parts[1], "saml2"):
+		if len(parts) == 3 && strings.EqualFold(parts[1], "saml2") {
+			return "", "", loginURLErr(fmt.Sprintf("the multi-instance form %q", s),
+				"its issuer depends on the application's settings; load the application's federation metadata with ParseIdP instead")
+		}
+		return "", "", loginURLErr(fmt.Sprintf("path %q, which is not the SAML endpoint", u.Path),
+			"WS-Federation, OAuth and OpenID Connect endpoints are not SAML; copy the Login URL from the Single sign-on page")
+	}
+	switch lower := strings.ToLower(tenant); {
+	case lower == "common" || lower == "organizations" || lower == "consumers":
+		return "", "", loginURLErr(fmt.Sprintf("the multi-tenant endpoint %q", tenant),
+			"SAML sign-in is per tenant; copy the Login URL of your tenant's application")
+	case strings.Contains(tenant, "."):
+		return "", "", loginURLErr(fmt.Sprintf("the tenant as a domain name (%q)", tenant),
+			"Entra's issuer uses the tenant ID GUID, so it cannot be derived from a domain: copy the Login URL exactly as Entra shows it (with the GUID), or load the federation metadata with ParseIdP")
+	case !tenantGUID.MatchString(tenant):
+		return "", "", loginURLErr(fmt.Sprintf("tenant %q, which is not a tenant ID GUID", tenant), "")
+	}
+	tid := strings.ToLower(tenant)
+	return "https://" + host + "/" + tid + "/saml2", cloud.issuer + "/" + tid + "/", nil
+}
