@@ -1,0 +1,3 @@
+package samltest
+
+//go:generate go run ./gen -out ../../testdata
