@@ -1,0 +1,160 @@
+package sp
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// maxCookieBytes keeps every cookie we write well under the 4096 bytes browsers store.
+const maxCookieBytes = 3072
+
+// errCookieInvalid means a cookie's MAC did not verify: it was altered, written by
+// another server with another key, or moved to another name.
+var errCookieInvalid = errors.New("cookie signature does not verify")
+
+// cookieCodec seals small values into cookies with HMAC-SHA256. The MAC covers the
+// cookie's name too, so a value cannot be moved from one cookie to another (e.g. a
+// pending request to another RelayState, or a request cookie to the session).
+type cookieCodec struct {
+	key []byte
+}
+
+func (c cookieCodec) mac(name, payload string) []byte {
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write([]byte(payload))
+	return m.Sum(nil)
+}
+
+// seal encodes v as base64url(JSON) "." base64url(MAC).
+func (c cookieCodec) seal(name string, v any) (string, error) {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	payload := base64.RawURLEncoding.EncodeToString(js)
+	value := payload + "." + base64.RawURLEncoding.EncodeToString(c.mac(name, payload))
+	if len(name)+len(value) > maxCookieBytes {
+		return "", fmt.Errorf("saml: cookie %s would be %d bytes, over the %d-byte limit", name, len(name)+len(value), maxCookieBytes)
+	}
+	return value, nil
+}
+
+// open verifies value and decodes it into v.
+func (c cookieCodec) open(name, value string, v any) error {
+	payload, sig, ok := strings.Cut(value, ".")
+	if !ok {
+		return errCookieInvalid
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, c.mac(name, payload)) {
+		return errCookieInvalid
+	}
+	js, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return errCookieInvalid
+	}
+	if err := json.Unmarshal(js, v); err != nil {
+		return errCookieInvalid
+	}
+	return nil
+}
+
+// pendingCookie is what a request cookie holds. With a RequestStore, ID and ReturnTo
+// live on the server and the cookie only proves that this browser started the login.
+type pendingCookie struct {
+	ID       string `json:"i,omitempty"`
+	ReturnTo string `json:"r,omitempty"`
+	Expires  int64  `json:"e"` // Unix seconds
+}
+
+// requestCookieName is the cookie that tracks the login started with relayState. One
+// cookie per login, so two tabs signing in at once do not overwrite each other.
+func (h *Handlers) requestCookieName(relayState string) string {
+	return h.cookiePrefix() + "req-" + relayState
+}
+
+func (h *Handlers) sessionCookieName() string {
+	return h.cookiePrefix() + "session"
+}
+
+// cookiePrefix uses the __Host- prefix on https: the browser then refuses the cookie
+// unless it is Secure, host-only and Path=/, so a sibling subdomain cannot plant one.
+func (h *Handlers) cookiePrefix() string {
+	if h.secure {
+		return "__Host-" + h.cfg.CookieName + "-"
+	}
+	return h.cfg.CookieName + "-"
+}
+
+// cookie builds a cookie with the attributes the deployment needs. Request cookies must
+// come back on the IdP's cross-site POST, which browsers allow only for SameSite=None
+// (and that only with Secure). On plain-http localhost no SameSite is sent, so browsers
+// apply their default (Chrome lets a fresh cookie through a top-level cross-site POST
+// for two minutes); https is the supported setup.
+func (h *Handlers) cookie(name, value string, expires time.Time, crossSite bool) *http.Cookie {
+	c := &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   h.secure,
+	}
+	if !expires.IsZero() {
+		c.Expires = expires.UTC()
+		c.MaxAge = max(int(expires.Sub(h.now()).Seconds()), 1)
+	}
+	switch {
+	case crossSite && h.secure:
+		c.SameSite = http.SameSiteNoneMode
+	case !crossSite:
+		c.SameSite = http.SameSiteLaxMode
+	}
+	return c
+}
+
+// expire deletes a cookie in the browser.
+func (h *Handlers) expire(w http.ResponseWriter, name string) {
+	c := h.cookie(name, "", time.Time{}, true)
+	c.MaxAge = -1
+	http.SetCookie(w, c)
+}
+
+// evictPending deletes the browser's oldest pending-request cookies (and any that fail
+// to decode or have expired) so that at most keep remain before a new one is added.
+func (h *Handlers) evictPending(w http.ResponseWriter, r *http.Request, keep int) {
+	prefix := h.cookiePrefix() + "req-"
+	type pending struct {
+		name    string
+		expires int64
+	}
+	var live []pending
+	now := h.now().Unix()
+	for _, c := range r.Cookies() {
+		if !strings.HasPrefix(c.Name, prefix) {
+			continue
+		}
+		var p pendingCookie
+		if err := h.codec.open(c.Name, c.Value, &p); err != nil || p.Expires <= now {
+			h.expire(w, c.Name)
+			continue
+		}
+		live = append(live, pending{c.Name, p.Expires})
+	}
+	if len(live) <= keep {
+		return
+	}
+	sort.Slice(live, func(i, j int) bool { return live[i].expires < live[j].expires })
+	for _, p := range live[:len(live)-keep] {
+		h.expire(w, p.name)
+	}
+}

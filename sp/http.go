@@ -1,0 +1,354 @@
+package sp
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/ssokit/saml/assertion"
+)
+
+// HTTPConfig configures the net/http side of an SP: cookies, sessions and where users
+// go after login. Only CookieKey is required.
+type HTTPConfig struct {
+	// CookieKey signs (HMAC-SHA256) every cookie the handlers set: the pending-login
+	// cookies and the session cookie. At least 32 random bytes, the same on every server
+	// behind a load balancer. Changing it ends every session and pending login.
+	CookieKey []byte
+
+	// CookieName starts the name of every cookie (on https they also get the __Host-
+	// prefix). Empty means "saml". Give each SP served from one host its own name.
+	CookieName string
+
+	// SessionMaxAge bounds the default session. Zero means 8 hours. The IdP's
+	// SessionNotOnOrAfter, when earlier, ends the session sooner.
+	SessionMaxAge time.Duration
+
+	// LoginTimeout is how long a started login may take at the IdP (MFA included)
+	// before its pending-login cookie expires. Zero means 15 minutes.
+	LoginTimeout time.Duration
+
+	// MaxPendingLogins is how many logins one browser may have under way at once (one
+	// per tab). Zero means 5; starting one more forgets the oldest.
+	MaxPendingLogins int
+
+	// AllowedReturnOrigins lists other origins ("https://admin.example.com") users may
+	// be sent to after login. Empty means only paths on this site.
+	AllowedReturnOrigins []string
+
+	// DefaultReturnTo is where users land when a login carries no usable return URL
+	// (e.g. IdP-initiated without RelayState). Empty means "/".
+	DefaultReturnTo string
+
+	// PostBinding sends AuthnRequests with the HTTP-POST binding (an auto-submitting
+	// form) instead of HTTP-Redirect.
+	PostBinding bool
+
+	// RequestOptions apply to every AuthnRequest the handlers send.
+	RequestOptions []RequestOption
+
+	// RequestStore keeps pending logins (request ID, return URL) on the server. Nil
+	// means they travel in the signed cookie. Either way the browser carries a cookie
+	// bound to the RelayState, so a response cannot be replayed into another browser.
+	RequestStore RequestStore
+
+	// OnLogin runs after a response validated, in place of the default (StartSession,
+	// then a redirect to returnTo). It must write the response, typically: create the
+	// app's own session, then redirect to returnTo, which is already checked safe. An
+	// error shows the user the generic error page and is logged.
+	OnLogin func(w http.ResponseWriter, r *http.Request, a *assertion.Assertion, returnTo string) error
+
+	// OnError, when set, replaces the generic error page. err is for logs and admins
+	// (it says what to fix at the IdP); ref is the correlation ID, already logged with
+	// err. Do not show err to end users.
+	OnError func(w http.ResponseWriter, r *http.Request, err error, ref string)
+}
+
+// Handlers are the http.Handlers of one SP: Login, ACS, Metadata and RequireLogin.
+type Handlers struct {
+	sp       *SP
+	cfg      HTTPConfig
+	codec    cookieCodec
+	secure   bool      // the ACS URL is https: cookies get Secure, __Host- and SameSite=None
+	metadata []byte    // rendered once: the SP's Config does not change
+	rand     io.Reader // nil means crypto/rand; tests replace it
+}
+
+// NewHandlers checks cfg against the SP's ACS URL and returns its handlers. It refuses
+// a plain-http ACS URL on any host but localhost: browsers drop the SameSite=None
+// cookies a cross-site POST from the IdP needs unless they are Secure.
+func NewHandlers(s *SP, cfg HTTPConfig) (*Handlers, error) {
+	if s == nil {
+		return nil, errors.New("saml: NewHandlers needs an SP")
+	}
+	if len(cfg.CookieKey) < 32 {
+		return nil, fmt.Errorf("saml: HTTPConfig.CookieKey has %d bytes, need at least 32 random bytes", len(cfg.CookieKey))
+	}
+	acs, err := url.Parse(s.cfg.ACSURL)
+	if err != nil || acs.Host == "" {
+		return nil, fmt.Errorf("saml: Config.ACSURL %q is not an absolute URL", s.cfg.ACSURL)
+	}
+	h := &Handlers{sp: s, cfg: cfg, codec: cookieCodec{key: append([]byte(nil), cfg.CookieKey...)}}
+	switch acs.Scheme {
+	case "https":
+		h.secure = true
+	case "http":
+		if !isLoopbackHost(acs.Hostname()) {
+			return nil, fmt.Errorf("saml: Config.ACSURL %q uses plain http on a host other than localhost: browsers will not send the login cookies with the IdP's cross-site POST; use https", s.cfg.ACSURL)
+		}
+	default:
+		return nil, fmt.Errorf("saml: Config.ACSURL %q is not http(s)", s.cfg.ACSURL)
+	}
+	if h.cfg.CookieName == "" {
+		h.cfg.CookieName = "saml"
+	}
+	if h.cfg.SessionMaxAge <= 0 {
+		h.cfg.SessionMaxAge = 8 * time.Hour
+	}
+	if h.cfg.LoginTimeout <= 0 {
+		h.cfg.LoginTimeout = 15 * time.Minute
+	}
+	if h.cfg.MaxPendingLogins <= 0 {
+		h.cfg.MaxPendingLogins = 5
+	}
+	if h.cfg.DefaultReturnTo == "" {
+		h.cfg.DefaultReturnTo = "/"
+	}
+	if !safeReturnTo(h.cfg.DefaultReturnTo, h.cfg.AllowedReturnOrigins) {
+		return nil, fmt.Errorf("saml: HTTPConfig.DefaultReturnTo %q is neither a path on this site nor in AllowedReturnOrigins", h.cfg.DefaultReturnTo)
+	}
+	if h.metadata, err = spMetadata(s); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (h *Handlers) now() time.Time {
+	if h.sp.now != nil {
+		return h.sp.now()
+	}
+	return time.Now()
+}
+
+func (h *Handlers) logger() *slog.Logger {
+	if h.sp.cfg.Logger != nil {
+		return h.sp.cfg.Logger
+	}
+	return slog.Default()
+}
+
+// Login starts SP-initiated login. The optional query parameter returnTo names where to
+// send the user afterwards: a path on this site, or a URL on an AllowedReturnOrigins
+// origin; anything else is replaced by DefaultReturnTo.
+func (h *Handlers) Login() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.startLogin(w, r, r.URL.Query().Get("returnTo"))
+	})
+}
+
+// startLogin sends the browser to the IdP with a fresh AuthnRequest and records it in a
+// cookie named after a new RelayState.
+func (h *Handlers) startLogin(w http.ResponseWriter, r *http.Request, returnTo string) {
+	if !safeReturnTo(returnTo, h.cfg.AllowedReturnOrigins) {
+		returnTo = h.cfg.DefaultReturnTo
+	}
+	relayState, err := newRelayState(h.rand)
+	if err != nil {
+		h.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	opts := h.cfg.RequestOptions
+	if h.rand != nil {
+		opts = append(append([]RequestOption(nil), opts...), withRand(h.rand))
+	}
+	var (
+		redirect string
+		form     *PostForm
+		id       string
+	)
+	if h.cfg.PostBinding {
+		form, id, err = h.sp.AuthnRequestForm(relayState, opts...)
+	} else {
+		redirect, id, err = h.sp.AuthnRequestURL(relayState, opts...)
+	}
+	if err != nil {
+		h.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+
+	expires := h.now().Add(h.cfg.LoginTimeout).Truncate(time.Second)
+	pc := pendingCookie{ID: id, ReturnTo: returnTo, Expires: expires.Unix()}
+	if h.cfg.RequestStore != nil {
+		if err := h.cfg.RequestStore.Save(r.Context(), relayState, PendingRequest{ID: id, ReturnTo: returnTo}, expires); err != nil {
+			h.fail(w, r, http.StatusInternalServerError, fmt.Errorf("saml: save pending login: %w", err))
+			return
+		}
+		pc = pendingCookie{Expires: pc.Expires}
+	}
+	name := h.requestCookieName(relayState)
+	value, err := h.codec.seal(name, pc)
+	if err != nil {
+		h.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	h.evictPending(w, r, h.cfg.MaxPendingLogins-1)
+	http.SetCookie(w, h.cookie(name, value, expires, true))
+	w.Header().Set("Cache-Control", "no-store")
+	if form != nil {
+		form.ServeHTTP(w, r)
+		return
+	}
+	http.Redirect(w, r, redirect, http.StatusFound)
+}
+
+// maxACSBody bounds the ACS form. The pipeline caps SAMLResponse itself; this only keeps
+// a client from streaming an endless body.
+const maxACSBody = 4 << 20
+
+// ACS is the Assertion Consumer Service: the IdP's HTTP-POST of a SAMLResponse. It finds
+// the pending login named by RelayState (and deletes it), validates the response against
+// that request's ID, then signs the user in (see HTTPConfig.OnLogin) and sends them on.
+// A response without one of our RelayStates is IdP-initiated: the SP's
+// AllowIdPInitiated decides, and its RelayState is used only if it is a safe return URL.
+func (h *Handlers) ACS() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			h.fail(w, r, http.StatusMethodNotAllowed, fmt.Errorf("%w: the ACS takes the IdP's HTTP-POST, got %s", ErrMalformed, r.Method))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxACSBody)
+		if err := r.ParseForm(); err != nil {
+			h.fail(w, r, http.StatusBadRequest, fmt.Errorf("%w: cannot read the posted form: %v", ErrMalformed, err))
+			return
+		}
+		samlResponse := r.PostForm.Get("SAMLResponse")
+		if samlResponse == "" {
+			h.fail(w, r, http.StatusBadRequest, fmt.Errorf("%w: the POST has no SAMLResponse field", ErrMalformed))
+			return
+		}
+		relayState := r.PostForm.Get("RelayState")
+
+		var ids []string
+		returnTo := h.cfg.DefaultReturnTo
+		if isLoginRelayState(relayState) {
+			p, err := h.takePending(w, r, relayState)
+			if err != nil {
+				h.fail(w, r, http.StatusForbidden, err)
+				return
+			}
+			ids = []string{p.ID}
+			if safeReturnTo(p.ReturnTo, h.cfg.AllowedReturnOrigins) {
+				returnTo = p.ReturnTo
+			}
+		} else if relayState != "" {
+			// IdP-initiated: RelayState is whatever the IdP (or whoever made the user
+			// post this form) put there.
+			if safeReturnTo(relayState, h.cfg.AllowedReturnOrigins) {
+				returnTo = relayState
+			} else {
+				h.logger().WarnContext(r.Context(), "saml: ignoring unsafe RelayState on an IdP-initiated response", "relay_state", relayState)
+			}
+		}
+
+		a, err := h.sp.ValidateResponse(r.Context(), samlResponse, ids...)
+		if err != nil {
+			h.fail(w, r, http.StatusForbidden, err)
+			return
+		}
+		if h.cfg.OnLogin != nil {
+			if err := h.cfg.OnLogin(w, r, a, returnTo); err != nil {
+				h.fail(w, r, http.StatusInternalServerError, fmt.Errorf("saml: OnLogin: %w", err))
+			}
+			return
+		}
+		if _, err := h.StartSession(w, a); err != nil {
+			h.fail(w, r, http.StatusForbidden, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		// Set Location directly: http.Redirect would rewrite the checked path.
+		w.Header().Set("Location", returnTo)
+		w.WriteHeader(http.StatusSeeOther)
+	})
+}
+
+// takePending returns the login that relayState names and forgets it, in the browser
+// and in the RequestStore, so it can be answered once.
+func (h *Handlers) takePending(w http.ResponseWriter, r *http.Request, relayState string) (PendingRequest, error) {
+	name := h.requestCookieName(relayState)
+	c, err := r.Cookie(name)
+	if err != nil {
+		return PendingRequest{}, fmt.Errorf("%w: no pending-login cookie %s came with RelayState %s: it expired (after %v), was already used, "+
+			"or the browser withheld it (the IdP's POST is cross-site, so the cookie needs https; or the login began on another host name)",
+			ErrInResponseTo, name, relayState, h.cfg.LoginTimeout)
+	}
+	h.expire(w, name)
+	var pc pendingCookie
+	if err := h.codec.open(name, c.Value, &pc); err != nil {
+		return PendingRequest{}, fmt.Errorf("%w: pending-login cookie %s: %v (altered, or signed with another HTTPConfig.CookieKey)", ErrInResponseTo, name, err)
+	}
+	if exp := time.Unix(pc.Expires, 0); !h.now().Before(exp) {
+		return PendingRequest{}, fmt.Errorf("%w: the login started with RelayState %s expired at %s (HTTPConfig.LoginTimeout %v)",
+			ErrExpired, relayState, exp.UTC().Format(time.RFC3339), h.cfg.LoginTimeout)
+	}
+	if h.cfg.RequestStore == nil {
+		return PendingRequest{ID: pc.ID, ReturnTo: pc.ReturnTo}, nil
+	}
+	p, err := h.cfg.RequestStore.Take(r.Context(), relayState)
+	if err != nil {
+		return PendingRequest{}, fmt.Errorf("saml: pending login %s: %w", relayState, err)
+	}
+	return p, nil
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Sign-in failed</title></head>
+<body><h1>Sign-in failed</h1><p>{{.Message}}</p>
+<p>If this keeps happening, contact your administrator and quote reference <code>{{.Ref}}</code>.</p></body></html>
+`))
+
+// fail logs err with a fresh correlation ID and shows the user a generic page that
+// quotes it. The reason itself stays in the log: it can name certificates, tenants and
+// configuration an end user has no business seeing.
+func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	ref := newCorrelationRef(h.rand)
+	h.logger().WarnContext(r.Context(), "saml: sign-in failed", "ref", ref, "status", status, "err", err)
+	if h.cfg.OnError != nil {
+		h.cfg.OnError(w, r, err, ref)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	w.WriteHeader(status)
+	errorPage.Execute(w, struct{ Message, Ref string }{UserMessage(err), ref})
+}
+
+// newCorrelationRef is a short random correlation ID for one failure.
+func newCorrelationRef(r io.Reader) string {
+	if r == nil {
+		r = rand.Reader
+	}
+	var b [8]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "unavailable"
+	}
+	return hex.EncodeToString(b[:])
+}

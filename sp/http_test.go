@@ -1,0 +1,330 @@
+package sp
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// lockedBuffer collects log output from concurrent handlers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// webTest is one SP with its handlers, a clock that tests can move, and captured logs.
+type webTest struct {
+	t     *testing.T
+	sp    *SP
+	h     *Handlers
+	shift atomic.Int64 // nanoseconds added to reqNow
+	logs  *lockedBuffer
+}
+
+func newWebTest(t *testing.T, editCfg func(*Config), editHTTP func(*HTTPConfig)) *webTest {
+	t.Helper()
+	w := &webTest{t: t, logs: &lockedBuffer{}}
+	w.sp = reqTestSP(t, func(c *Config) {
+		c.Now = w.now
+		c.Logger = slog.New(slog.NewTextHandler(w.logs, nil))
+		if editCfg != nil {
+			editCfg(c)
+		}
+	})
+	hc := HTTPConfig{CookieKey: bytes.Repeat([]byte{7}, 32)}
+	if editHTTP != nil {
+		editHTTP(&hc)
+	}
+	h, err := NewHandlers(w.sp, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.h = h
+	return w
+}
+
+func (w *webTest) now() time.Time          { return reqNow.Add(time.Duration(w.shift.Load())) }
+func (w *webTest) advance(d time.Duration) { w.shift.Add(int64(d)) }
+
+// do serves one request and returns the recorded response.
+func (w *webTest) do(h http.Handler, r *http.Request, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
+// login starts a login and returns the RelayState, the request ID and the cookie set.
+func (w *webTest) login(returnTo string) (relayState, id string, cookie *http.Cookie) {
+	w.t.Helper()
+	rec := w.do(w.h.Login(), httptest.NewRequest("GET", "/saml/login?returnTo="+url.QueryEscape(returnTo), nil))
+	if rec.Code != http.StatusFound {
+		w.t.Fatalf("login: status %d, body %s", rec.Code, rec.Body)
+	}
+	loc, _ := url.Parse(rec.Header().Get("Location"))
+	relayState = loc.Query().Get("RelayState")
+	id = inflateRequest(w.t, loc.Query().Get("SAMLRequest")).SelectAttrValue("ID", "")
+	for _, c := range rec.Result().Cookies() {
+		if strings.HasSuffix(c.Name, "req-"+relayState) {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		w.t.Fatalf("login set no cookie for RelayState %s: %v", relayState, rec.Result().Cookies())
+	}
+	return relayState, id, cookie
+}
+
+func acsPost(relayState string) *http.Request {
+	form := url.Values{"SAMLResponse": {"PHNhbWxwOlJlc3BvbnNlLz4="}}
+	if relayState != "" {
+		form.Set("RelayState", relayState)
+	}
+	r := httptest.NewRequest("POST", "/saml/consume", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return r
+}
+
+func TestNewHandlersRefusesUnsafeSetups(t *testing.T) {
+	tests := []struct {
+		name string
+		acs  string
+		hc   HTTPConfig
+		want string
+	}{
+		{"plain http off localhost", "http://app.example/saml/consume", HTTPConfig{CookieKey: make([]byte, 32)}, "https"},
+		{"short cookie key", "https://app.example/saml/consume", HTTPConfig{CookieKey: make([]byte, 31)}, "CookieKey"},
+		{"off-site default return", "https://app.example/saml/consume", HTTPConfig{CookieKey: make([]byte, 32), DefaultReturnTo: "//evil.example"}, "DefaultReturnTo"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := reqTestSP(t, func(c *Config) { c.ACSURL = tt.acs })
+			if _, err := NewHandlers(s, tt.hc); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want one mentioning %s", err, tt.want)
+			}
+		})
+	}
+	for _, acs := range []string{"http://localhost:8080/acs", "http://127.0.0.1:8080/acs", "http://[::1]/acs"} {
+		s := reqTestSP(t, func(c *Config) { c.ACSURL = acs })
+		if _, err := NewHandlers(s, HTTPConfig{CookieKey: make([]byte, 32)}); err != nil {
+			t.Errorf("%s (development on loopback): %v", acs, err)
+		}
+	}
+}
+
+func TestLoginBindsRequestToBrowserWithCrossSiteCookie(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	relayState, id, c := w.login("/reports?year=2026")
+	if !isLoginRelayState(relayState) {
+		t.Errorf("RelayState %q is not one of ours", relayState)
+	}
+	if c.Name != "__Host-saml-req-"+relayState {
+		t.Errorf("cookie name %q, want __Host-saml-req-<RelayState>", c.Name)
+	}
+	if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteNoneMode || c.Path != "/" || c.Domain != "" {
+		t.Errorf("cookie %s: want Secure, HttpOnly, SameSite=None, Path=/, host-only", c)
+	}
+	if c.MaxAge != int((15 * time.Minute).Seconds()) {
+		t.Errorf("cookie MaxAge %d, want the 15-minute login timeout", c.MaxAge)
+	}
+	var p pendingCookie
+	if err := w.h.codec.open(c.Name, c.Value, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != id || p.ReturnTo != "/reports?year=2026" {
+		t.Errorf("cookie holds %+v, want ID %s and the return path", p, id)
+	}
+}
+
+func TestLoginOnLocalhostHTTPUsesPlainCookies(t *testing.T) {
+	w := newWebTest(t, func(c *Config) { c.ACSURL = "http://localhost:8080/saml/consume" }, nil)
+	_, _, c := w.login("/")
+	if c.Secure || strings.HasPrefix(c.Name, "__Host-") || c.SameSite == http.SameSiteNoneMode {
+		t.Errorf("cookie %s on http://localhost: want no Secure, no __Host- prefix, no SameSite=None", c)
+	}
+}
+
+func TestLoginReplacesUnsafeReturnTo(t *testing.T) {
+	w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.DefaultReturnTo = "/home" })
+	for _, target := range []string{"//evil.example", "https://evil.example/", `/\evil.example`, ""} {
+		_, _, c := w.login(target)
+		var p pendingCookie
+		if err := w.h.codec.open(c.Name, c.Value, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.ReturnTo != "/home" {
+			t.Errorf("returnTo %q stored as %q, want DefaultReturnTo", target, p.ReturnTo)
+		}
+	}
+}
+
+func TestLoginKeepsAtMostMaxPendingLogins(t *testing.T) {
+	w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.MaxPendingLogins = 3 })
+	var jar []*http.Cookie
+	for range 3 {
+		_, _, c := w.login("/")
+		jar = append(jar, c)
+		w.advance(time.Second) // later logins expire later
+	}
+	rec := w.do(w.h.Login(), httptest.NewRequest("GET", "/saml/login", nil), jar...)
+	var deleted, added []string
+	for _, c := range rec.Result().Cookies() {
+		if c.MaxAge < 0 {
+			deleted = append(deleted, c.Name)
+		} else {
+			added = append(added, c.Name)
+		}
+	}
+	if len(deleted) != 1 || deleted[0] != jar[0].Name {
+		t.Errorf("deleted %v, want only the oldest %s", deleted, jar[0].Name)
+	}
+	if len(added) != 1 {
+		t.Errorf("added %v, want one new pending login", added)
+	}
+}
+
+func TestLoginWithPostBindingServesForm(t *testing.T) {
+	w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.PostBinding = true })
+	rec := w.do(w.h.Login(), httptest.NewRequest("GET", "/saml/login", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `name="SAMLRequest"`) || rec.Header().Get("Content-Security-Policy") == "" {
+		t.Fatalf("status %d, CSP %q, body %s", rec.Code, rec.Header().Get("Content-Security-Policy"), rec.Body)
+	}
+	if len(rec.Result().Cookies()) != 1 {
+		t.Errorf("cookies %v, want one pending login", rec.Result().Cookies())
+	}
+}
+
+// checkRefusal asserts a generic page for the user and the precise reason in the log,
+// tied together by the correlation ID.
+func (w *webTest) checkRefusal(rec *httptest.ResponseRecorder, status int, logWants ...string) {
+	w.t.Helper()
+	if rec.Code != status {
+		w.t.Errorf("status %d, want %d; body %s", rec.Code, status, rec.Body)
+	}
+	body := rec.Body.String()
+	i := strings.Index(body, "<code>")
+	j := strings.Index(body, "</code>")
+	if i < 0 || j < i {
+		w.t.Fatalf("error page has no correlation ID:\n%s", body)
+	}
+	ref := body[i+len("<code>") : j]
+	logs := w.logs.String()
+	if !strings.Contains(logs, "ref="+ref) {
+		w.t.Errorf("log lacks ref=%s:\n%s", ref, logs)
+	}
+	for _, want := range logWants {
+		if !strings.Contains(logs, want) {
+			w.t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+		if strings.Contains(body, want) {
+			w.t.Errorf("the user's page reveals %q:\n%s", want, body)
+		}
+	}
+}
+
+func TestACSRefusesMissingPendingCookie(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	relayState, _, _ := w.login("/")
+	rec := w.do(w.h.ACS(), acsPost(relayState))
+	w.checkRefusal(rec, http.StatusForbidden, "no pending-login cookie", relayState)
+}
+
+func TestACSRefusesTamperedPendingCookie(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	relayState, _, c := w.login("/")
+	otherRS, _, other := w.login("/")
+	forged, _ := cookieCodec{key: bytes.Repeat([]byte{8}, 32)}.seal(c.Name, pendingCookie{ID: "idattacker", Expires: reqNow.Add(time.Hour).Unix()})
+	tests := map[string]*http.Cookie{
+		"signed with another key": {Name: c.Name, Value: forged},
+		"another login's value":   {Name: c.Name, Value: other.Value},
+		"MAC stripped":            {Name: c.Name, Value: strings.Split(c.Value, ".")[0]},
+	}
+	for name, bad := range tests {
+		t.Run(name, func(t *testing.T) {
+			rec := w.do(w.h.ACS(), acsPost(relayState), bad)
+			w.checkRefusal(rec, http.StatusForbidden, "does not verify")
+		})
+	}
+	_ = otherRS
+}
+
+func TestACSRefusesExpiredPendingLogin(t *testing.T) {
+	w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.LoginTimeout = time.Minute })
+	relayState, _, c := w.login("/")
+	w.advance(time.Minute)
+	rec := w.do(w.h.ACS(), acsPost(relayState), c)
+	w.checkRefusal(rec, http.StatusForbidden, "expired at")
+}
+
+func TestACSForgetsPendingLoginWhateverTheOutcome(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	relayState, _, c := w.login("/")
+	rec := w.do(w.h.ACS(), acsPost(relayState), c) // the stub response does not validate
+	var deleted bool
+	for _, sc := range rec.Result().Cookies() {
+		deleted = deleted || (sc.Name == c.Name && sc.MaxAge < 0)
+	}
+	if !deleted {
+		t.Errorf("ACS did not delete %s: %v", c.Name, rec.Result().Cookies())
+	}
+}
+
+func TestACSNeedsAPostedSAMLResponse(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	w.checkRefusal(w.do(w.h.ACS(), httptest.NewRequest("GET", "/saml/consume", nil)), http.StatusMethodNotAllowed, "HTTP-POST")
+	r := httptest.NewRequest("POST", "/saml/consume", strings.NewReader("RelayState=x"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w.checkRefusal(w.do(w.h.ACS(), r), http.StatusBadRequest, "no SAMLResponse")
+}
+
+func TestACSHandsErrorsToOnError(t *testing.T) {
+	var got error
+	var gotRef string
+	w := newWebTest(t, nil, func(hc *HTTPConfig) {
+		hc.OnError = func(w http.ResponseWriter, _ *http.Request, err error, ref string) {
+			got, gotRef = err, ref
+			w.WriteHeader(http.StatusTeapot)
+		}
+	})
+	relayState, _, _ := w.login("/")
+	rec := w.do(w.h.ACS(), acsPost(relayState))
+	if rec.Code != http.StatusTeapot || !errors.Is(got, ErrInResponseTo) || gotRef == "" || !strings.Contains(w.logs.String(), gotRef) {
+		t.Errorf("OnError got (%v, %q), status %d", got, gotRef, rec.Code)
+	}
+}
+
+func TestMetadataHandlerServesSPMetadata(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	rec := w.do(w.h.Metadata(), httptest.NewRequest("GET", "/saml/metadata", nil))
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/samlmetadata+xml" {
+		t.Fatalf("status %d, type %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	for _, want := range []string{`entityID="https://app.example/saml"`, `Location="https://app.example/saml/consume"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metadata lacks %s:\n%s", want, body)
+		}
+	}
+}

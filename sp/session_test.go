@@ -1,0 +1,202 @@
+package sp
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ssokit/saml/assertion"
+)
+
+// entraAssertion is a validated assertion as Entra sends it, with groups many.
+func entraAssertion(groups int, sessionEnd time.Time) *assertion.Assertion {
+	a := &assertion.Assertion{
+		ID:                  "_5e1c7a2f-0000-4000-8000-000000000001",
+		Issuer:              "https://sts.windows.net/0f1e2d3c-0000-4000-8000-000000000001/",
+		NameID:              assertion.NameID{Value: "adele@contoso.example", Format: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"},
+		SessionIndex:        "_5e1c7a2f-0000-4000-8000-000000000001",
+		SessionNotOnOrAfter: sessionEnd,
+		Attributes:          map[string]assertion.Attribute{},
+	}
+	add := func(name string, values ...string) {
+		a.Attributes[name] = assertion.Attribute{Name: name, Values: values}
+		a.AttributeNames = append(a.AttributeNames, name)
+	}
+	add("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", "adele@contoso.example")
+	add("http://schemas.microsoft.com/identity/claims/displayname", "Adele Vance")
+	add("http://schemas.microsoft.com/identity/claims/objectidentifier", "4a9f3c1e-7b2d-4f6a-9c8e-1d2b3a4c5e6f")
+	var gs []string
+	for i := range groups {
+		gs = append(gs, fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i))
+	}
+	add("http://schemas.microsoft.com/ws/2008/06/identity/claims/groups", gs...)
+	return a
+}
+
+func sessionCookie(t *testing.T, rec *httptest.ResponseRecorder) *http.Cookie {
+	t.Helper()
+	for _, c := range rec.Result().Cookies() {
+		if strings.HasSuffix(c.Name, "-session") && c.MaxAge > 0 {
+			return c
+		}
+	}
+	t.Fatalf("no session cookie in %v", rec.Result().Cookies())
+	return nil
+}
+
+func TestSessionCookieStaysSmallWith150Groups(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	rec := httptest.NewRecorder()
+	if _, err := w.h.StartSession(rec, entraAssertion(150, time.Time{})); err != nil {
+		t.Fatal(err)
+	}
+	c := sessionCookie(t, rec)
+	if size := len(c.Name) + len(c.Value); size > 700 {
+		t.Errorf("session cookie is %d bytes with 150 groups; it should hold the identity only", size)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(c)
+	sess := w.h.Session(r)
+	if sess == nil {
+		t.Fatal("session does not read back")
+	}
+	want := Session{
+		NameID:       "adele@contoso.example",
+		NameIDFormat: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+		Issuer:       "https://sts.windows.net/0f1e2d3c-0000-4000-8000-000000000001/",
+		SessionIndex: "_5e1c7a2f-0000-4000-8000-000000000001",
+		Email:        "adele@contoso.example",
+		DisplayName:  "Adele Vance",
+		Expires:      reqNow.Add(8 * time.Hour),
+	}
+	if !sess.Expires.Equal(want.Expires) {
+		t.Errorf("Expires %v, want %v", sess.Expires, want.Expires)
+	}
+	sess.Expires = want.Expires
+	if *sess != want {
+		t.Errorf("session %+v\nwant     %+v", *sess, want)
+	}
+	if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode {
+		t.Errorf("session cookie %s: want HttpOnly, Secure, SameSite=Lax", c)
+	}
+}
+
+func TestSessionLifetimeIsBoundedByIdPAndMaxAge(t *testing.T) {
+	tests := []struct {
+		name       string
+		maxAge     time.Duration
+		sessionEnd time.Time
+		want       time.Time
+	}{
+		{"IdP's SessionNotOnOrAfter is sooner", 8 * time.Hour, reqNow.Add(time.Hour), reqNow.Add(time.Hour)},
+		{"SessionMaxAge is sooner", 30 * time.Minute, reqNow.Add(time.Hour), reqNow.Add(30 * time.Minute)},
+		{"IdP sets no limit", 2 * time.Hour, time.Time{}, reqNow.Add(2 * time.Hour)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.SessionMaxAge = tt.maxAge })
+			rec := httptest.NewRecorder()
+			sess, err := w.h.StartSession(rec, entraAssertion(0, tt.sessionEnd))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sess.Expires.Equal(tt.want) {
+				t.Errorf("Expires %v, want %v", sess.Expires, tt.want)
+			}
+			if c := sessionCookie(t, rec); c.MaxAge != int(tt.want.Sub(reqNow).Seconds()) {
+				t.Errorf("cookie MaxAge %d, want %v", c.MaxAge, tt.want.Sub(reqNow))
+			}
+		})
+	}
+}
+
+func TestStartSessionRefusesEndedIdPSession(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	if _, err := w.h.StartSession(httptest.NewRecorder(), entraAssertion(0, reqNow)); err == nil {
+		t.Error("started a session the IdP already ended")
+	}
+}
+
+func TestSessionIsRefusedWhenExpiredOrTampered(t *testing.T) {
+	w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.SessionMaxAge = time.Hour })
+	rec := httptest.NewRecorder()
+	if _, err := w.h.StartSession(rec, entraAssertion(0, time.Time{})); err != nil {
+		t.Fatal(err)
+	}
+	good := sessionCookie(t, rec)
+	read := func(c *http.Cookie) *Session {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(c)
+		return w.h.Session(r)
+	}
+	payload, mac, _ := strings.Cut(good.Value, ".")
+	forged, _ := w.h.codec.seal("other", Session{NameID: "admin@contoso.example", Expires: reqNow.Add(time.Hour)})
+	fp, _, _ := strings.Cut(forged, ".")
+	for name, value := range map[string]string{
+		"payload swapped": fp + "." + mac,
+		"MAC stripped":    payload,
+	} {
+		if s := read(&http.Cookie{Name: good.Name, Value: value}); s != nil {
+			t.Errorf("%s: session accepted: %+v", name, s)
+		}
+	}
+	if read(good) == nil {
+		t.Fatal("good session refused")
+	}
+	w.advance(time.Hour)
+	if s := read(good); s != nil {
+		t.Errorf("session accepted at its expiry: %+v", s)
+	}
+}
+
+func TestRequireLogin(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	app := w.h.RequireLogin(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		sess, ok := SessionFrom(r.Context())
+		if !ok {
+			t.Error("next ran without a session in its context")
+			return
+		}
+		fmt.Fprint(rw, "hello "+sess.NameID)
+	}))
+
+	t.Run("anonymous GET goes to the IdP and will come back", func(t *testing.T) {
+		rec := w.do(app, httptest.NewRequest("GET", "/reports?year=2026", nil))
+		loc, _ := url.Parse(rec.Header().Get("Location"))
+		if rec.Code != http.StatusFound || loc.Host != "login.microsoftonline.com" {
+			t.Fatalf("status %d to %s, want 302 to the IdP", rec.Code, loc)
+		}
+		var p pendingCookie
+		cs := rec.Result().Cookies()
+		if len(cs) != 1 || w.h.codec.open(cs[0].Name, cs[0].Value, &p) != nil || p.ReturnTo != "/reports?year=2026" {
+			t.Errorf("pending login %+v in %v, want return to /reports?year=2026", p, cs)
+		}
+	})
+	t.Run("anonymous POST gets 401", func(t *testing.T) {
+		if rec := w.do(app, httptest.NewRequest("POST", "/reports", nil)); rec.Code != http.StatusUnauthorized {
+			t.Errorf("status %d, want 401", rec.Code)
+		}
+	})
+	t.Run("signed-in user reaches the page", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		w.h.StartSession(rec, entraAssertion(0, time.Time{}))
+		got := w.do(app, httptest.NewRequest("GET", "/reports", nil), sessionCookie(t, rec))
+		if got.Code != http.StatusOK || got.Body.String() != "hello adele@contoso.example" {
+			t.Errorf("status %d body %q", got.Code, got.Body)
+		}
+	})
+}
+
+func TestLogoutDeletesSessionCookie(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	rec := httptest.NewRecorder()
+	w.h.Logout(rec)
+	cs := rec.Result().Cookies()
+	if len(cs) != 1 || cs[0].Name != "__Host-saml-session" || cs[0].MaxAge >= 0 {
+		t.Errorf("Logout set %v, want the session cookie deleted", cs)
+	}
+}
