@@ -83,6 +83,9 @@ func gate(data []byte) error {
 				Expected: "no DOCTYPE or ENTITY declarations (SAML forbids them)"}
 		case xml.CharData:
 			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
+				if roots == 0 {
+					return &Error{Kind: ErrMalformed, Found: "text that is not XML", Expected: "SAML metadata XML (an EntityDescriptor)"}
+				}
 				return &Error{Kind: ErrMalformed, Found: "text outside the root element"}
 			}
 		}
