@@ -475,7 +475,7 @@ func TestRecoversWhenRedisReturns(t *testing.T) {
 		t.Fatalf("while Redis is down: got %v, want ErrUnavailable", err)
 	}
 
-	srv.Restart() // same port; the client reconnects by itself
+	srv.Restart() // same port, no data; the client reconnects by itself
 	if err := s.Remember(ctx, "_after", now.Add(time.Hour)); err != nil {
 		t.Fatalf("first use after Redis returned: %v", err)
 	}
@@ -487,6 +487,47 @@ func TestRecoversWhenRedisReturns(t *testing.T) {
 	}
 	if got, err := s.Take(ctx, "rs"); err != nil || got.ID != "_r" {
 		t.Errorf("Take after Redis returned: %+v %v", got, err)
+	}
+}
+
+func TestRecoversAfterALongOutage(t *testing.T) {
+	// After PoolSize failed dials go-redis stops dialing and probes once a second, so
+	// logins resume within about a second of Redis' return, each failing closed until then.
+	srv := redistest.Start(t)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 2})
+	t.Cleanup(func() { c.Close() })
+	s := redisstore.New(c, redisstore.Options{Now: fixedNow})
+	ctx := context.Background()
+
+	srv.Stop()
+	for i := range 5 {
+		if err := s.Remember(ctx, fmt.Sprint("_down", i), now.Add(time.Hour)); !errors.Is(err, redisstore.ErrUnavailable) {
+			t.Fatalf("while Redis is down: got %v, want ErrUnavailable", err)
+		}
+	}
+	srv.Restart()
+
+	deadline := time.Now().Add(5 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var accepted string
+	for i := 0; ; i++ {
+		id := fmt.Sprint("_up", i)
+		err := s.Remember(ctx, id, now.Add(time.Hour))
+		if err == nil {
+			accepted = id
+			break
+		}
+		if !errors.Is(err, redisstore.ErrUnavailable) {
+			t.Fatalf("while reconnecting: got %v, want ErrUnavailable", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no login accepted within 5s of Redis' return: %v", err)
+		}
+		<-tick.C
+	}
+	if err := s.Remember(ctx, accepted, now.Add(time.Hour)); !errors.Is(err, sp.ErrReplay) {
+		t.Errorf("replay of %s after recovery: got %v, want sp.ErrReplay", accepted, err)
 	}
 }
 
