@@ -363,7 +363,7 @@ func (r *issued) save(t *testing.T) {
 		"response.xml": r.res.XML, "response.b64": []byte(r.res.Response + "\n"),
 		"idp-cert.pem": r.res.CertPEM, "idp-metadata.xml": r.res.Metadata,
 		"authn-request.txt": []byte(r.request + "\n"),
-		"clock.txt":             []byte(r.now.Add(time.Second).UTC().Format(time.RFC3339Nano) + "\n"),
+		"clock.txt":         []byte(r.now.Add(time.Second).UTC().Format(time.RFC3339Nano) + "\n"),
 	} {
 		_ = os.WriteFile(filepath.Join(dir, name), data, 0o644)
 	}
