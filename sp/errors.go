@@ -38,9 +38,9 @@ func (e *Error) Error() string {
 	b.WriteString(e.Check)
 	switch {
 	case e.Received != "" && e.Expected != "":
-		b.WriteString(" is ")
+		b.WriteString(": got ")
 		b.WriteString(e.Received)
-		b.WriteString(", expected ")
+		b.WriteString("; expected ")
 		b.WriteString(e.Expected)
 	case e.Received != "":
 		b.WriteString(": ")

@@ -3,6 +3,7 @@ package sp
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -78,4 +79,32 @@ func (h *expiryHeap) Pop() any {
 	e := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return e
+}
+
+// Step 8: each verified assertion is accepted once, for as long as it could be.
+
+func checkReplay(st *state) Check {
+	const name = "replay"
+	if !st.trusted || st.out == nil {
+		return notApplicable("no verified assertion to record")
+	}
+	until := st.notOnOrAfter
+	if until.IsZero() {
+		until = st.now.Add(st.sp.delay)
+	}
+	until = until.Add(st.sp.skew)
+	want := "assertion ID " + quote(st.out.ID) + " not used before"
+	if err := st.sp.replay.Remember(st.ctx, st.out.ID, until); err != nil {
+		var e *Error
+		if errors.As(err, &e) && errors.Is(err, ErrReplay) {
+			return failedErr(e)
+		}
+		if errors.Is(err, ErrReplay) {
+			return failed(ErrReplay, name, want, "already used", "each response can be used once; sign in again")
+		}
+		// Cannot tell: fail closed, but this is not the user's replay.
+		return failedErr(&Error{Kind: ErrReplay, Check: name, Expected: want, Received: "replay cache unavailable",
+			Fix: "check the replay cache (e.g. Redis) is reachable", Err: err})
+	}
+	return passed(want, "recorded until "+fmtTime(until))
 }

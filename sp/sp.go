@@ -66,7 +66,9 @@ func New(cfg Config) (*SP, error) {
 		s.now = time.Now
 	}
 	if s.replay == nil {
-		s.replay = NewMemoryReplayCache(0)
+		m := NewMemoryReplayCache(0)
+		m.now = s.now // expire entries on the SP's clock
+		s.replay = m
 	}
 	for _, k := range append([]*certs.KeyPair{cfg.Key}, cfg.DecryptionKeys...) {
 		if k != nil && k.Key != nil {

@@ -3,13 +3,87 @@ package sp
 import (
 	"context"
 	"log/slog"
+	"time"
 
+	"github.com/beevik/etree"
 	"github.com/ssokit/saml/assertion"
+	"github.com/ssokit/saml/internal/xmldsig"
 )
 
 const slogWarn = slog.LevelWarn
 
 func errAttr(err error) slog.Attr { return slog.String("error", err.Error()) }
+
+// state is one response travelling through the pipeline. Checks fill it in order.
+type state struct {
+	sp         *SP
+	ctx        context.Context
+	now        time.Time
+	requestIDs []string
+	diagnose   bool
+
+	encoded string
+	xml     []byte
+	doc     *etree.Document
+	ids     map[string]bool // every ID attribute value in the document(s)
+
+	// As received.
+	resp      *etree.Element // the Response root
+	respSig   *etree.Element // its direct-child Signature, if any
+	encrypted *etree.Element // the EncryptedAssertion child, if any
+	received  *etree.Element // the Assertion: the received child, or the decrypted one
+	assertSig *etree.Element // its direct-child Signature, if any
+
+	// Verified.
+	respV   *xmldsig.Verified
+	assertV *xmldsig.Verified
+	// response is the Response to read: the verified copy when it was signed, else the
+	// received one (read only to reject). assertion is the Assertion to read: from a
+	// verified copy when trusted is true.
+	response  *etree.Element
+	assertion *etree.Element
+	trusted   bool
+
+	// Read by the checks, used to build the result.
+	subjectConfirmation *etree.Element // the bearer SubjectConfirmationData that matched
+	inResponseTo        string
+	notOnOrAfter        time.Time // earliest end of any validity window
+	issueInstant        time.Time
+	out                 *assertion.Assertion
+}
+
+// check is one step of the pipeline. Validate and Diagnose run the same list: Validate
+// stops at the first failure; Diagnose goes on, except after a gate check.
+type check struct {
+	name string
+	gate bool // later checks cannot run without this one
+	run  func(st *state) Check
+}
+
+// pipeline is the ACS pipeline of DESIGN.md, in order.
+var pipeline = []check{
+	{name: "size", gate: true, run: checkSize},
+	{name: "base64", gate: true, run: checkBase64},
+	{name: "xml", gate: true, run: checkXML},
+	{name: "shape", gate: true, run: checkShape},
+	{name: "response signature", run: checkResponseSignature},
+	{name: "decryption", gate: true, run: checkDecryption},
+	{name: "assertion signature", run: checkAssertionSignature},
+	{name: "signature coverage", run: checkCoverage},
+	{name: "version", run: checkVersion},
+	{name: "status", run: checkStatus},
+	{name: "destination", run: checkDestination},
+	{name: "response issuer", run: checkResponseIssuer},
+	{name: "assertion issuer", run: checkAssertionIssuer},
+	{name: "recipient", run: checkRecipient},
+	{name: "subject confirmation time", run: checkConfirmationTime},
+	{name: "conditions time", run: checkConditionsTime},
+	{name: "issue instant", run: checkIssueInstant},
+	{name: "audience", run: checkAudience},
+	{name: "in response to", run: checkInResponseTo},
+	{name: "assertion", run: checkBuild},
+	{name: "replay", run: checkReplay},
+}
 
 // result is what one run of the pipeline produced.
 type result struct {
@@ -19,6 +93,62 @@ type result struct {
 }
 
 func (s *SP) run(ctx context.Context, samlResponse string, requestIDs []string, diagnose bool) result {
-	err := &Error{Kind: ErrMalformed, Check: "pipeline", Received: "not implemented yet"}
-	return result{err: err, checks: []Check{{Name: "pipeline", Status: Failed, Received: err.Received, Err: err}}}
+	st := &state{sp: s, ctx: ctx, now: s.now(), requestIDs: requestIDs, diagnose: diagnose, encoded: samlResponse}
+	var r result
+	if diagnose {
+		r.checks = make([]Check, 0, len(pipeline))
+	}
+	blocked := ""
+	for _, c := range pipeline {
+		if blocked != "" {
+			r.checks = append(r.checks, Check{Name: c.name, Status: NotRun, Received: "not run: " + blocked + " failed"})
+			continue
+		}
+		res := c.run(st)
+		res.Name = c.name
+		if res.Status == Failed {
+			if res.Err == nil {
+				res.Err = &Error{Kind: ErrMalformed, Check: c.name, Expected: res.Expected, Received: res.Received, Fix: res.Fix}
+			}
+			if r.err == nil {
+				r.err = res.Err
+			}
+			if !diagnose {
+				return r
+			}
+			if c.gate {
+				blocked = c.name
+			}
+		}
+		if diagnose {
+			r.checks = append(r.checks, res)
+		}
+	}
+	if st.trusted {
+		r.assertion = st.out
+	}
+	if r.err != nil && !diagnose {
+		r.assertion = nil
+	}
+	return r
+}
+
+// Constructors for a check's outcome.
+
+func passed(expected, received string) Check {
+	return Check{Status: Passed, Expected: expected, Received: received}
+}
+
+func notApplicable(why string) Check {
+	return Check{Status: NotRun, Received: why}
+}
+
+// failed builds a failed check whose Err is the *Error ValidateResponse returns.
+func failed(kind error, name, expected, received, fix string) Check {
+	return Check{Status: Failed, Expected: expected, Received: received, Fix: fix,
+		Err: &Error{Kind: kind, Check: name, Expected: expected, Received: received, Fix: fix}}
+}
+
+func failedErr(e *Error) Check {
+	return Check{Status: Failed, Expected: e.Expected, Received: e.Received, Fix: e.Fix, Err: e}
 }

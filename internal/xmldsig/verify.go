@@ -1,0 +1,228 @@
+package xmldsig
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
+	"strings"
+
+	"github.com/beevik/etree"
+	dsig "github.com/russellhaering/goxmldsig"
+)
+
+// Verified is a signature that passed.
+type Verified struct {
+	// Element is the signed element exactly as the digest covered it: a detached copy,
+	// in exclusive canonical form (comments dropped, namespace declarations where they
+	// are used), without the enveloped Signature. Read every signed fact from it.
+	Element *etree.Element
+	// Certificate is the trusted certificate whose key verified the signature.
+	Certificate     *x509.Certificate
+	SignatureMethod string
+	DigestMethod    string
+}
+
+// Verify checks the enveloped signature sig of el against the trusted certificates.
+// sig must be a direct child of el; it must reference el by its ID attribute and
+// nothing else; SignedInfo, Reference, transforms and algorithms must follow the
+// profile. The caller ensures IDs are unique in the document.
+func Verify(el, sig *etree.Element, trusted []*x509.Certificate, p Profile) (*Verified, error) {
+	if sig.Parent() != el {
+		return nil, fail(ErrProfile, "the Signature is not a direct child of the element it signs")
+	}
+	id := attr(el, "ID")
+	if id == "" {
+		return nil, fail(ErrProfile, "the signed element <%s> has no ID", el.Tag)
+	}
+
+	// Signature: SignedInfo, SignatureValue, KeyInfo? — nothing else (no Object).
+	kids, err := elementChildren(sig)
+	if err != nil {
+		return nil, err
+	}
+	if len(kids) < 2 || len(kids) > 3 || !is(kids[0], Namespace, "SignedInfo") || !is(kids[1], Namespace, "SignatureValue") ||
+		(len(kids) == 3 && !is(kids[2], Namespace, "KeyInfo")) {
+		return nil, fail(ErrProfile, "a Signature must hold SignedInfo, SignatureValue and at most a KeyInfo, in that order")
+	}
+	signedInfo, sigValueEl := kids[0], kids[1]
+	var keyInfoCert []byte
+	if len(kids) == 3 {
+		keyInfoCert = keyInfoCertificate(kids[2])
+	}
+
+	// Canonicalize SignedInfo once, then read the profile from that canonical copy: the
+	// bytes the signature covers and the values acted on come from the same tree.
+	siPrefixes, err := c14nPrefixList(signedInfo)
+	if err != nil {
+		return nil, err
+	}
+	si := detach(signedInfo)
+	siBytes, err := canonicalize(si, siPrefixes)
+	if err != nil {
+		return nil, fail(ErrProfile, "cannot canonicalize SignedInfo: %v", err)
+	}
+	ref, err := readSignedInfo(si, siPrefixes, p)
+	if err != nil {
+		return nil, err
+	}
+	if ref.uri != "#"+id {
+		return nil, fail(ErrProfile, "the Reference URI is %q, expected %q (the ID of the signed element)", ref.uri, "#"+id)
+	}
+
+	sigValue, err := base64.StdEncoding.DecodeString(stripSpace(sigValueEl.Text()))
+	if err != nil || len(sigValue) == 0 {
+		return nil, fail(ErrProfile, "SignatureValue is not base64")
+	}
+	h := ref.sigHash.New()
+	h.Write(siBytes)
+	sum := h.Sum(nil)
+	var signer *x509.Certificate
+	for _, c := range hintFirst(trusted, keyInfoCert) {
+		pub, ok := c.PublicKey.(*rsa.PublicKey)
+		if !ok {
+			continue
+		}
+		if rsa.VerifyPKCS1v15(pub, ref.sigHash, sum, sigValue) == nil {
+			signer = c
+			break
+		}
+	}
+	if signer == nil {
+		e := fail(ErrUntrusted, "no configured certificate verifies the signature")
+		e.KeyInfoCert = keyInfoCert
+		return nil, e
+	}
+
+	// Digest the element without its enveloped Signature. Detach it from the tree while
+	// copying so the Signature subtree is not copied only to be thrown away.
+	idx := sig.Index()
+	el.RemoveChildAt(idx)
+	signed := detach(el)
+	el.InsertChildAt(idx, sig)
+	canon, err := canonicalize(signed, ref.prefixes)
+	if err != nil {
+		return nil, fail(ErrProfile, "cannot canonicalize <%s>: %v", el.Tag, err)
+	}
+	dh := ref.digestHash.New()
+	dh.Write(canon)
+	if subtle.ConstantTimeCompare(dh.Sum(nil), ref.digest) != 1 {
+		return nil, fail(ErrDigest, "the digest of <%s> does not match: it was changed after signing", el.Tag)
+	}
+	return &Verified{Element: signed, Certificate: signer, SignatureMethod: ref.sigAlg, DigestMethod: ref.digestAlg}, nil
+}
+
+// KeyInfoCertificate returns the DER certificate a Signature's KeyInfo carries, for
+// reports; nil when there is none or it is not base64.
+func KeyInfoCertificate(sig *etree.Element) []byte {
+	for _, k := range sig.ChildElements() {
+		if is(k, Namespace, "KeyInfo") {
+			return keyInfoCertificate(k)
+		}
+	}
+	return nil
+}
+
+func keyInfoCertificate(keyInfo *etree.Element) []byte {
+	for _, d := range keyInfo.ChildElements() {
+		if !is(d, Namespace, "X509Data") {
+			continue
+		}
+		for _, c := range d.ChildElements() {
+			if is(c, Namespace, "X509Certificate") {
+				der, err := base64.StdEncoding.DecodeString(stripSpace(c.Text()))
+				if err == nil && len(der) > 0 {
+					return der
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// hintFirst orders trusted certificates so the one KeyInfo names, if any, is tried
+// first. KeyInfo never adds a certificate.
+func hintFirst(trusted []*x509.Certificate, hint []byte) []*x509.Certificate {
+	if hint == nil || len(trusted) < 2 {
+		return trusted
+	}
+	for i, c := range trusted {
+		if bytes.Equal(c.Raw, hint) {
+			out := make([]*x509.Certificate, 0, len(trusted))
+			out = append(out, c)
+			out = append(out, trusted[:i]...)
+			return append(out, trusted[i+1:]...)
+		}
+	}
+	return trusted
+}
+
+// canonicalize turns a detached copy into exclusive canonical form in place and
+// serializes it.
+func canonicalize(el *etree.Element, prefixes string) ([]byte, error) {
+	return dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList(prefixes).Canonicalize(el)
+}
+
+// detach copies el out of its document, declaring on the copy every namespace in scope
+// from its ancestors that it does not declare itself, so the copy means what el meant.
+func detach(el *etree.Element) *etree.Element {
+	cp := el.Copy()
+	for p := el.Parent(); p != nil; p = p.Parent() {
+		for _, a := range p.Attr {
+			isDecl := a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns")
+			if isDecl && !declares(cp, a.Space, a.Key) {
+				cp.Attr = append(cp.Attr, a)
+			}
+		}
+	}
+	return cp
+}
+
+func declares(el *etree.Element, space, key string) bool {
+	for _, a := range el.Attr {
+		if a.Space == space && a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func attr(el *etree.Element, key string) string {
+	for _, a := range el.Attr {
+		if a.Space == "" && a.Key == key {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func is(el *etree.Element, ns, local string) bool {
+	return el.Tag == local && el.NamespaceURI() == ns
+}
+
+// elementChildren returns el's child elements, refusing text other than whitespace.
+func elementChildren(el *etree.Element) ([]*etree.Element, error) {
+	var out []*etree.Element
+	for _, t := range el.Child {
+		switch t := t.(type) {
+		case *etree.Element:
+			out = append(out, t)
+		case *etree.CharData:
+			if strings.TrimSpace(t.Data) != "" {
+				return nil, fail(ErrProfile, "unexpected text in <%s>", el.Tag)
+			}
+		}
+	}
+	return out, nil
+}
+
+func stripSpace(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return r
+	}, s)
+}

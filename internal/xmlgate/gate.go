@@ -1,0 +1,106 @@
+// Package xmlgate admits XML into the SAML pipeline: a byte scan that rejects what must
+// never reach a parser (DTDs, entities, processing instructions, oversized input), one
+// etree parse with a depth bound, and a walk that enforces namespace well-formedness and
+// the rules that keep the tree unambiguous (no duplicate attributes, no odd names), so
+// that what a signature covered and what we read cannot differ.
+package xmlgate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/beevik/etree"
+)
+
+// Limits bound the input. All must be positive.
+type Limits struct {
+	MaxSize        int // bytes of XML
+	MaxDepth       int // element nesting
+	MaxElements    int // elements in the document
+	MaxValueLength int // bytes of one attribute value or one text node
+}
+
+// ErrRejected is wrapped by every error of this package.
+var ErrRejected = errors.New("xml rejected")
+
+// Error says why the input was rejected.
+type Error struct {
+	Reason string
+}
+
+func (e *Error) Error() string { return e.Reason }
+func (e *Error) Unwrap() error { return ErrRejected }
+
+func reject(format string, args ...any) error {
+	return &Error{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Scan checks the raw bytes before any parser sees them: size, no markup declarations
+// (<!DOCTYPE, <!ENTITY, …), no processing instruction other than a leading XML
+// declaration, and at most lim.MaxElements start tags. It reads every byte once.
+func Scan(data []byte, lim Limits) error {
+	if len(data) > lim.MaxSize {
+		return reject("document is %d bytes, more than the limit of %d", len(data), lim.MaxSize)
+	}
+	if len(data) == 0 {
+		return reject("document is empty")
+	}
+	start := 0
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		start = 3
+	}
+	tags := 0
+	for i := start; ; {
+		j := bytes.IndexByte(data[i:], '<')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+		if i >= len(data) {
+			return reject("document ends inside a tag")
+		}
+		switch data[i] {
+		case '/':
+		case '!':
+			rest := data[i:]
+			if !bytes.HasPrefix(rest, []byte("!--")) && !bytes.HasPrefix(rest, []byte("![CDATA[")) {
+				return reject("markup declaration (<!DOCTYPE, <!ENTITY, …) is not allowed")
+			}
+		case '?':
+			if i-1 != start || !bytes.HasPrefix(data[i:], []byte("?xml")) ||
+				len(data) <= i+4 || !isSpace(data[i+4]) {
+				return reject("processing instruction is not allowed")
+			}
+		default:
+			tags++
+			if tags > lim.MaxElements {
+				return reject("more than %d elements", lim.MaxElements)
+			}
+		}
+	}
+	return nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// Parse runs Scan, parses data with etree (the one parse), and runs Walk on the
+// document. visit, if not nil, is called for every element with its namespace URI, in
+// document order.
+func Parse(data []byte, lim Limits, visit func(el *etree.Element, ns string) error) (*etree.Document, error) {
+	if err := Scan(data, lim); err != nil {
+		return nil, err
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings = etree.ReadSettings{MaxDepth: lim.MaxDepth, PreserveDuplicateAttrs: true}
+	if err := doc.ReadFromBytes(data); err != nil {
+		if errors.Is(err, etree.ErrMaxDepth) {
+			return nil, reject("elements nested deeper than %d", lim.MaxDepth)
+		}
+		return nil, reject("not well-formed XML: %v", err)
+	}
+	if err := Walk(doc, lim, visit); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
