@@ -1,0 +1,56 @@
+package metadata_test
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ssokit/saml/certs"
+	"github.com/ssokit/saml/metadata"
+)
+
+func ExampleFromAzure() {
+	// pasted stands in for Entra's "Certificate (Base64)" file.
+	kp, err := certs.GenerateKeyPair("Microsoft Azure Federated SSO Certificate",
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 3*365*24*time.Hour)
+	if err != nil {
+		panic(err)
+	}
+	pasted := string(kp.CertificatePEM())
+
+	idp, err := metadata.FromAzure("https://login.microsoftonline.com/92b20d54-6bdd-4686-9286-c44865f50277/saml2", pasted)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(idp.EntityID)
+	fmt.Println(idp.SSOURL)
+	fmt.Println(len(idp.Certificates))
+
+	// A tenant domain instead of the tenant ID cannot give the issuer: an error says so.
+	_, err = metadata.FromAzure("https://login.microsoftonline.com/contoso.onmicrosoft.com/saml2", pasted)
+	fmt.Println(err != nil)
+	// Output:
+	// https://sts.windows.net/92b20d54-6bdd-4686-9286-c44865f50277/
+	// https://login.microsoftonline.com/92b20d54-6bdd-4686-9286-c44865f50277/saml2
+	// 1
+	// true
+}
+
+func ExampleSP_XML() {
+	xml, err := metadata.SP{
+		EntityID:             "https://app.example/organizations/acme/saml/metadata",
+		ACSURL:               "https://app.example/organizations/acme/saml/consume",
+		WantAssertionsSigned: true,
+	}.XML()
+	if err != nil {
+		panic(err)
+	}
+	os.Stdout.Write(xml)
+	// Output:
+	// <?xml version="1.0" encoding="UTF-8"?>
+	// <EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://app.example/organizations/acme/saml/metadata">
+	//   <SPSSODescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" AuthnRequestsSigned="false" WantAssertionsSigned="true">
+	//     <AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://app.example/organizations/acme/saml/consume" index="1" isDefault="true"></AssertionConsumerService>
+	//   </SPSSODescriptor>
+	// </EntityDescriptor>
+}
