@@ -1,0 +1,36 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ssokit/saml/sp"
+)
+
+// replayCache is a single-process replay cache doing the work a real one does per login
+// (a locked map lookup and insert); forget lets a benchmark validate the same response
+// again without measuring a rejection.
+type replayCache struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+func newReplayCache() *replayCache { return &replayCache{seen: make(map[string]time.Time)} }
+
+func (c *replayCache) Remember(_ context.Context, id string, until time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.seen[id]; ok {
+		return fmt.Errorf("%w: assertion %s was already used", sp.ErrReplay, id)
+	}
+	c.seen[id] = until
+	return nil
+}
+
+func (c *replayCache) forget(id string) {
+	c.mu.Lock()
+	delete(c.seen, id)
+	c.mu.Unlock()
+}
