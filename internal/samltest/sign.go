@@ -345,3 +345,13 @@ func removeAt(el *etree.Element, path []int) {
 	}
 	el.RemoveChildAt(path[len(path)-1])
 }
+
+// SignedInfoBytes is the exclusive-C14N form of sig's SignedInfo: what the SignatureValue
+// is computed over. Controls use it to recompute an HMAC "signature" anyone could make.
+func SignedInfoBytes(sig *etree.Element) ([]byte, error) {
+	si := Child(sig, NSDSig, "SignedInfo")
+	if si == nil {
+		return nil, errors.New("samltest: no SignedInfo")
+	}
+	return canonicalSignedInfo(si, AlgExcC14N)
+}

@@ -1,7 +1,9 @@
 package samltest
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -45,6 +47,17 @@ func VerifyReference(doc *etree.Document, sig *etree.Element, now time.Time, tru
 	if target == nil {
 		return nil, fmt.Errorf("samltest: no element has ID %q", uri[1:])
 	}
+	return VerifyOver(target, sig, now, trusted...)
+}
+
+// VerifyOver checks signature sig over target, wherever either sits: a copy of target
+// gets a copy of sig in the place Entra puts it, and goxmldsig verifies that.
+func VerifyOver(target, sig *etree.Element, now time.Time, trusted ...*x509.Certificate) (*etree.Element, error) {
+	for p := sig.Parent(); p != nil; p = p.Parent() {
+		if p == target { // the signature already sits inside what it signs
+			return Verify(target, now, trusted...)
+		}
+	}
 	t, err := detach(target)
 	if err != nil {
 		return nil, err
@@ -52,6 +65,22 @@ func VerifyReference(doc *etree.Document, sig *etree.Element, now time.Time, tru
 	RemoveSignature(t)
 	t.InsertChildAt(signaturePosition(t), sig.Copy())
 	return Verify(t, now, trusted...)
+}
+
+// Digest is the base64 SHA-256 digest of el as an enveloped exc-c14n Reference to it
+// would record: el without its direct-child Signature, canonicalized on its own.
+func Digest(el *etree.Element) string {
+	d, err := detach(el)
+	if err != nil {
+		panic(err)
+	}
+	RemoveSignature(d)
+	c, err := canonicalizer(AlgExcC14N).Canonicalize(d)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(c)
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // XMLSec1 runs `xmlsec1 --verify` on doc with cert as the only trusted key, declaring ID
