@@ -59,6 +59,9 @@ func checkDecryption(st *state) Check {
 		}
 	}
 	walk(root)
+	if st.assertSig != nil && !signatureAfterIssuer(st.assertSig) {
+		bad = true
+	}
 	if bad {
 		st.assertSig = nil
 		return failed(ErrMalformed, name, "one Assertion with at most one Signature, its direct child",

@@ -170,6 +170,12 @@ func checkShape(st *state) Check {
 				"a Signature inside <"+p.FullTag()+">", "signatures elsewhere are a signature-wrapping attack")
 		}
 	}
+	for _, sig := range []*etree.Element{st.respSig, st.assertSig} {
+		if sig != nil && !signatureAfterIssuer(sig) {
+			return failed(ErrSignature, "shape", "the Signature right after the Issuer (SAML schema order)",
+				"a Signature elsewhere in <"+sig.Parent().FullTag()+">", "the response was altered")
+		}
+	}
 	st.response = root
 	st.assertion = st.received
 	shape := "Response with Assertion"
@@ -177,4 +183,19 @@ func checkShape(st *state) Check {
 		shape = "Response with EncryptedAssertion"
 	}
 	return passed("Response with one Assertion or EncryptedAssertion", shape)
+}
+
+// signatureAfterIssuer reports whether sig sits where the SAML schema puts it: the first
+// child element of its parent, or the second after the Issuer.
+func signatureAfterIssuer(sig *etree.Element) bool {
+	var before []*etree.Element
+	for _, t := range sig.Parent().Child {
+		if t == etree.Token(sig) {
+			break
+		}
+		if c, ok := t.(*etree.Element); ok {
+			before = append(before, c)
+		}
+	}
+	return len(before) == 0 || (len(before) == 1 && elIs(before[0], assertNS, "Issuer"))
 }

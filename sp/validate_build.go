@@ -40,7 +40,13 @@ func (s *SP) build(st *state) (*assertion.Assertion, Check) {
 
 	subject := elChild(el, assertNS, "Subject")
 	nameID := elChild(subject, assertNS, "NameID")
+	ids := len(elChildren(subject, assertNS, "NameID")) + len(elChildren(subject, assertNS, "BaseID")) +
+		len(elChildren(subject, assertNS, "EncryptedID"))
 	switch {
+	case ids > 1:
+		// The schema allows one identifier; two invite each reader to pick another.
+		return nil, failed(ErrMalformed, name, "one NameID in the Subject", strconv.Itoa(ids)+" identifiers",
+			"the Subject must identify one user")
 	case nameID == nil && elChild(subject, assertNS, "EncryptedID") != nil:
 		return nil, failed(ErrMalformed, name, "a NameID", "an EncryptedID (not supported)",
 			"turn off NameID encryption at the IdP; encrypt the whole assertion instead")
