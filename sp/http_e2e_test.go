@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssokit/saml/assertion"
 	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/internal/demoidp"
 	"github.com/ssokit/saml/metadata"
@@ -93,6 +94,8 @@ type e2eOptions struct {
 	signing           demoidp.Signing
 	postBinding       bool
 	sessionMaxAge     time.Duration
+	requestStore      sp.RequestStore
+	onLogin           func(http.ResponseWriter, *http.Request, *assertion.Assertion, string) error
 }
 
 // e2e is an app, its IdP and one browser.
@@ -151,6 +154,8 @@ func newE2E(t *testing.T, o e2eOptions) *e2e {
 		CookieKey:     []byte("0123456789abcdef0123456789abcdef"),
 		PostBinding:   o.postBinding,
 		SessionMaxAge: o.sessionMaxAge,
+		RequestStore:  o.requestStore,
+		OnLogin:       o.onLogin,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -417,4 +422,39 @@ func TestE2EExpiredSessionSignsInAgain(t *testing.T) {
 		t.Fatalf("expired session reached %s (status %d), want the IdP's response form:\n%s", p.url, p.status, p.body)
 	}
 	e.landed(e.submit(p, nil), "/app?again=1")
+}
+
+func TestE2ELoginWithServerSideRequestStore(t *testing.T) {
+	store := &sp.MemoryRequestStore{Now: func() time.Time { return e2eNow }}
+	e := newE2E(t, e2eOptions{requestStore: store})
+	tab1 := e.get(e.spURL + "/app?tab=1")
+	tab2 := e.get(e.spURL + "/app?tab=2")
+	e.landed(e.submit(e.signIn(tab2), nil), "/app?tab=2")
+	e.landed(e.submit(e.signIn(tab1), nil), "/app?tab=1")
+}
+
+func TestE2EOnLoginReplacesDefaultSession(t *testing.T) {
+	var got *assertion.Assertion
+	var gotReturnTo string
+	e := newE2E(t, e2eOptions{onLogin: func(w http.ResponseWriter, r *http.Request, a *assertion.Assertion, returnTo string) error {
+		got, gotReturnTo = a, returnTo
+		io.WriteString(w, "app's own session")
+		return nil
+	}})
+	p := e.submit(e.signIn(e.get(e.spURL+"/app?x=1")), nil)
+	if p.body != "app's own session" {
+		t.Fatalf("ACS answered %q, want OnLogin's response", p.body)
+	}
+	if got == nil || got.NameID.Value != "adele@contoso.example" || got.Issuer != e.idp.EntityID() || gotReturnTo != "/app?x=1" {
+		t.Fatalf("OnLogin got %+v, returnTo %q", got, gotReturnTo)
+	}
+	if len(got.Attributes) == 0 {
+		t.Error("OnLogin's assertion has no attributes")
+	}
+	u, _ := url.Parse(e.spURL)
+	for _, c := range e.jar.Cookies(u) {
+		if strings.HasSuffix(c.Name, "-session") {
+			t.Errorf("default session cookie %s set although OnLogin replaces it", c.Name)
+		}
+	}
 }
