@@ -1,0 +1,236 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"compress/flate"
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ssokit/saml/internal/samltest"
+	"github.com/ssokit/saml/sp"
+	"github.com/ssokit/saml/sp/redisstore"
+	"github.com/ssokit/saml/sp/redisstore/internal/redistest"
+)
+
+// An app server of the fleet: its own SP and its own Redis connection pool, sharing
+// the Redis server (and the organization's prefix) with every other app server.
+
+// fleetStore is one app server's store for the test organization.
+func fleetStore(t testing.TB, srv *redistest.Server, opts redisstore.Options) *redisstore.Store {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	if opts.Prefix == "" {
+		opts.Prefix = "ssokit:acme:"
+	}
+	opts.Now = samltest.Clock
+	return redisstore.New(c, opts)
+}
+
+// fleetSP is one app server's SP for the organization samltest's responses address.
+func fleetSP(t testing.TB, cache sp.ReplayCache) *sp.SP {
+	t.Helper()
+	s, err := sp.New(sp.Config{
+		EntityID:          samltest.SPEntityID,
+		ACSURL:            samltest.ACSURL,
+		IdP:               samltest.DefaultIdP().Metadata(),
+		AllowIdPInitiated: true,
+		Now:               samltest.Clock,
+		ReplayCache:       cache,
+		Logger:            slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestFleetRejectsAReplayOnAnotherAppServer(t *testing.T) {
+	srv := redistest.Start(t)
+	a := fleetSP(t, fleetStore(t, srv, redisstore.Options{}))
+	b := fleetSP(t, fleetStore(t, srv, redisstore.Options{}))
+	resp := samltest.Encode(samltest.DefaultIdP().MustResponse(t, samltest.Options{}))
+	ctx := context.Background()
+
+	if _, err := a.ValidateResponse(ctx, resp, samltest.RequestID); err != nil {
+		t.Fatalf("server A, first post: %v", err)
+	}
+	_, err := b.ValidateResponse(ctx, resp, samltest.RequestID)
+	if !errors.Is(err, sp.ErrReplay) {
+		t.Fatalf("server B, same response: got %v, want sp.ErrReplay", err)
+	}
+	// The control: a memory cache per server would have let the replay through.
+	c := fleetSP(t, nil)
+	if _, err := c.ValidateResponse(ctx, resp, samltest.RequestID); err != nil {
+		t.Errorf("control (server C with its own memory cache) rejected the response: %v", err)
+	}
+}
+
+func TestFleetAcceptsExactlyOneOfConcurrentPosts(t *testing.T) {
+	srv := redistest.Start(t)
+	servers := []*sp.SP{
+		fleetSP(t, fleetStore(t, srv, redisstore.Options{})),
+		fleetSP(t, fleetStore(t, srv, redisstore.Options{})),
+	}
+	resp := samltest.Encode(samltest.DefaultIdP().MustResponse(t, samltest.Options{}))
+	const n = 50
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = servers[i%len(servers)].ValidateResponse(context.Background(), resp, samltest.RequestID)
+		})
+	}
+	close(start)
+	wg.Wait()
+	accepted := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			accepted++
+		case !errors.Is(err, sp.ErrReplay):
+			t.Errorf("post %d: got %v, want nil or sp.ErrReplay", i, err)
+		}
+	}
+	if accepted != 1 {
+		t.Errorf("%d of %d concurrent posts accepted, want exactly 1", accepted, n)
+	}
+}
+
+func TestFleetRejectsLoginsWhileRedisIsDownAndRecovers(t *testing.T) {
+	srv := redistest.Start(t)
+	s := fleetSP(t, fleetStore(t, srv, redisstore.Options{}))
+	idp := samltest.DefaultIdP()
+	ctx := context.Background()
+	response := func(label string) string {
+		return samltest.Encode(idp.MustResponse(t, samltest.Options{
+			ResponseID: samltest.ID("response " + label), AssertionID: samltest.ID("assertion " + label),
+		}))
+	}
+
+	srv.Stop()
+	during := response("during")
+	_, err := s.ValidateResponse(ctx, during, samltest.RequestID)
+	if err == nil {
+		t.Fatal("a response was accepted while its replay status could not be checked")
+	}
+	// The pipeline files every failure of its replay step under the ErrReplay kind; the
+	// cause it wraps tells an outage from a replay.
+	if !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Errorf("got %v, want an error wrapping redisstore.ErrUnavailable", err)
+	}
+	if !strings.Contains(err.Error(), "redisstore: replay status unknown (redis unreachable at "+srv.Addr) {
+		t.Errorf("message %q does not say Redis at %s was unreachable", err, srv.Addr)
+	}
+
+	srv.Restart()
+	// The same response is accepted now: it was never recorded, because it was never accepted.
+	if _, err := s.ValidateResponse(ctx, during, samltest.RequestID); err != nil {
+		t.Fatalf("after Redis returned: %v", err)
+	}
+	if _, err := s.ValidateResponse(ctx, during, samltest.RequestID); !errors.Is(err, sp.ErrReplay) {
+		t.Errorf("replay after Redis returned: got %v, want sp.ErrReplay", err)
+	}
+}
+
+// fleetHandlers is one app server's net/http side, keeping pending logins in Redis.
+func fleetHandlers(t testing.TB, s *sp.SP, store sp.RequestStore) *sp.Handlers {
+	t.Helper()
+	h, err := sp.NewHandlers(s, sp.HTTPConfig{
+		CookieKey:    []byte("fleet-test cookie key, 32+ bytes long"),
+		RequestStore: store,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// requestID reads the AuthnRequest ID out of a HTTP-Redirect binding URL.
+func requestID(t *testing.T, location string) string {
+	t.Helper()
+	u, err := url.Parse(location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(u.Query().Get("SAMLRequest"))
+	if err != nil {
+		t.Fatalf("SAMLRequest: %v", err)
+	}
+	xml, err := io.ReadAll(flate.NewReader(bytes.NewReader(raw)))
+	if err != nil {
+		t.Fatalf("SAMLRequest: %v", err)
+	}
+	m := regexp.MustCompile(`\sID="([^"]+)"`).FindSubmatch(xml)
+	if m == nil {
+		t.Fatalf("no ID in AuthnRequest %s", xml)
+	}
+	return string(m[1])
+}
+
+func TestFleetLoginStartedOnOneServerFinishesOnAnother(t *testing.T) {
+	srv := redistest.Start(t)
+	storeA, storeB := fleetStore(t, srv, redisstore.Options{}), fleetStore(t, srv, redisstore.Options{})
+	a := fleetHandlers(t, fleetSP(t, storeA), storeA)
+	b := fleetHandlers(t, fleetSP(t, storeB), storeB)
+
+	// Server A starts the login.
+	rec := httptest.NewRecorder()
+	a.Login().ServeHTTP(rec, httptest.NewRequest("GET", "https://app.example/login?returnTo=/reports", nil))
+	if rec.Code != http.StatusFound {
+		t.Fatalf("login: status %d, want 302", rec.Code)
+	}
+	loc := rec.Header().Get("Location")
+	relayState := mustQuery(t, loc, "RelayState")
+	id := requestID(t, loc)
+	cookies := rec.Result().Cookies()
+
+	// The IdP answers; the load balancer sends the POST to server B.
+	resp := samltest.Encode(samltest.DefaultIdP().MustResponse(t, samltest.Options{InResponseTo: id}))
+	post := func(h *sp.Handlers) *httptest.ResponseRecorder {
+		form := url.Values{"SAMLResponse": {resp}, "RelayState": {relayState}}
+		req := httptest.NewRequest("POST", samltest.ACSURL, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		h.ACS().ServeHTTP(rec, req)
+		return rec
+	}
+	rec = post(b)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/reports" {
+		t.Fatalf("ACS on server B: status %d, Location %q; want 303 to /reports\n%s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	// The captured POST replayed at server A is refused.
+	if rec := post(a); rec.Code != http.StatusForbidden {
+		t.Errorf("replayed POST on server A: status %d, want 403", rec.Code)
+	}
+}
+
+func mustQuery(t *testing.T, rawURL, name string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := u.Query().Get(name)
+	if v == "" {
+		t.Fatalf("%s has no %s", rawURL, name)
+	}
+	return v
+}
