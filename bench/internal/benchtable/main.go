@@ -18,7 +18,7 @@ import (
 )
 
 // A result line: BenchmarkValidate/<variant>/<library>-<procs> <iters> <v> ns/op <v> B/op <v> allocs/op
-var line = regexp.MustCompile(`^BenchmarkValidate/([^/\s]+)/([^\s]+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+var line = regexp.MustCompile(`^Benchmark(Validate|Reject)/([^/\s]+)/([^\s]+?)(?:-\d+)?\s+\d+\s+(.*)$`)
 
 var (
 	units     = []string{"ns/op", "B/op", "allocs/op"}
@@ -47,18 +47,23 @@ func main() {
 
 func run(in io.Reader, out io.Writer) error {
 	samples := map[key][]float64{}
-	var variants []string
+	var variants, rejects []string
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		m := line.FindStringSubmatch(sc.Text())
 		if m == nil {
 			continue
 		}
-		variant, library := m[1], m[2]
-		if !slices.Contains(variants, variant) {
+		variant, library := m[2], m[3]
+		if m[1] == "Reject" {
+			if !slices.Contains(rejects, variant) {
+				rejects = append(rejects, variant)
+			}
+			variant = "reject " + variant
+		} else if !slices.Contains(variants, variant) {
 			variants = append(variants, variant)
 		}
-		f := strings.Fields(m[3])
+		f := strings.Fields(m[4])
 		for i := 0; i+1 < len(f); i += 2 {
 			v, err := strconv.ParseFloat(f[i], 64)
 			if err != nil {
@@ -125,6 +130,22 @@ func run(in io.Reader, out io.Writer) error {
 				verdict = "MISSED"
 			}
 			fmt.Fprintf(out, "target ours/%s %s <= %g: %.2f %s\n", t.against, t.unit, t.max, o/x, verdict)
+		}
+	}
+	if len(rejects) > 0 {
+		fmt.Fprintf(out, "\nrejecting junk (medians)\n\n| input | ours ns/op | ours B/op | ours allocs/op | crewjam ns/op | crewjam B/op | crewjam allocs/op |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		for _, r := range rejects {
+			fmt.Fprintf(out, "| %s |", r)
+			for _, lib := range []string{"ours", "crewjam"} {
+				for _, u := range units {
+					if v, ok := med(key{"reject " + r, lib, u}); ok {
+						fmt.Fprintf(out, " %s |", group(v))
+					} else {
+						fmt.Fprintf(out, " accepted |")
+					}
+				}
+			}
+			fmt.Fprintln(out)
 		}
 	}
 	return nil
