@@ -1,0 +1,197 @@
+package main
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ssokit/saml/certs"
+	"github.com/ssokit/saml/metadata"
+)
+
+// Form field names; tests and templates use the same.
+const (
+	fieldSignOnURL   = "sign_on_url"
+	fieldIdPEntityID = "idp_entity_id"
+	fieldCertificate = "certificate"
+	fieldSigned      = "signed_assertions"
+	fieldIdPInit     = "allow_idp_initiated"
+)
+
+// expiryWarning is how early the settings page warns about an expiring IdP certificate
+// (Entra emails its admins 60, 30 and 7 days before).
+const expiryWarning = 30 * 24 * time.Hour
+
+// settingsFromForm reads the SSO form as the admin submitted it.
+func settingsFromForm(r *http.Request) IdPSettings {
+	return IdPSettings{
+		SignOnURL:         strings.TrimSpace(r.PostFormValue(fieldSignOnURL)),
+		IdPEntityID:       strings.TrimSpace(r.PostFormValue(fieldIdPEntityID)),
+		Certificate:       strings.TrimSpace(r.PostFormValue(fieldCertificate)),
+		SignedAssertions:  r.PostFormValue(fieldSigned) != "",
+		AllowIdPInitiated: r.PostFormValue(fieldIdPInit) != "",
+	}
+}
+
+// fieldErrors maps a form field to what is wrong with it.
+type fieldErrors map[string]string
+
+// idpFromSettings checks what the admin pasted and builds the IdP it describes. Field
+// errors say what arrived and what to copy from the IdP instead; warnings do not block
+// saving. A private key pasted as the certificate is removed from s, so the page never
+// sends it back to the browser.
+func (a *App) idpFromSettings(s *IdPSettings) (*metadata.IdP, fieldErrors, fieldErrors) {
+	errs, warns := fieldErrors{}, fieldErrors{}
+
+	var cs []*x509.Certificate
+	switch {
+	case s.Certificate == "":
+		errs[fieldCertificate] = `Required. Paste the IdP's signing certificate: in Entra, download "Certificate (Base64)" under SAML Certificates and paste the whole file, BEGIN and END lines included.`
+	default:
+		parsed, err := certs.Parse([]byte(s.Certificate))
+		if err != nil {
+			errs[fieldCertificate] = certificateMessage(err)
+			var ie *certs.InputError
+			if errors.As(err, &ie) && strings.Contains(ie.Found, "private key") {
+				s.Certificate = ""
+			}
+			break
+		}
+		cs = parsed
+		now := a.now()
+		for _, c := range parsed {
+			var ee *certs.ExpiryError
+			switch err := certs.CheckExpiry(c, now, expiryWarning); {
+			case err == nil:
+			case errors.Is(err, certs.ErrExpiresSoon) && errors.As(err, &ee):
+				warns[fieldCertificate] = fmt.Sprintf("This certificate (thumbprint %s) expires on %s. In Entra, add a new certificate under SAML Certificates before then, and paste both here during the switch.",
+					certs.Thumbprint(c), c.NotAfter.UTC().Format("2 Jan 2006"))
+			case errors.Is(err, certs.ErrExpired):
+				errs[fieldCertificate] = fmt.Sprintf("This certificate (thumbprint %s) expired on %s. In Entra, create a new certificate under SAML Certificates, make it active, and paste it here.",
+					certs.Thumbprint(c), c.NotAfter.UTC().Format("2 Jan 2006"))
+			case errors.Is(err, certs.ErrNotYetValid):
+				errs[fieldCertificate] = fmt.Sprintf("This certificate (thumbprint %s) is not valid until %s.", certs.Thumbprint(c), c.NotBefore.UTC().Format("2 Jan 2006 15:04 MST"))
+			}
+		}
+	}
+
+	var idp *metadata.IdP
+	switch u := s.SignOnURL; {
+	case u == "":
+		errs[fieldSignOnURL] = `Required. Paste the IdP's sign-on URL: in Entra, "Login URL" in section 4 ("Set up …") of the application's Single sign-on page.`
+	case isEntraURL(u):
+		if msg := misplacedEntraURL(u); msg != "" {
+			errs[fieldSignOnURL] = msg
+			break
+		}
+		// FromAzure checks the Login URL before the certificate; a certificate error was
+		// already reported above from the same certs.Parse.
+		got, err := metadata.FromAzure(u, s.Certificate)
+		var me *metadata.Error
+		switch {
+		case errors.Is(err, metadata.ErrLoginURL) && errors.As(err, &me):
+			errs[fieldSignOnURL] = loginURLMessage(me)
+		case err == nil:
+			idp = got
+		}
+	default:
+		p, err := url.Parse(u)
+		if err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") {
+			errs[fieldSignOnURL] = fmt.Sprintf("%q is not an absolute https URL. Paste the IdP's sign-on URL, e.g. Entra's Login URL https://login.microsoftonline.com/<tenant-id>/saml2.", u)
+			break
+		}
+		if p.Scheme == "http" && !isLoopback(p.Hostname()) {
+			errs[fieldSignOnURL] = fmt.Sprintf("%q uses plain http. Use the IdP's https sign-on URL (plain http is accepted only for an IdP on this machine).", u)
+			break
+		}
+		entityID := s.IdPEntityID
+		if entityID == "" && a.demo != nil && u == a.demo.LoginURL() {
+			entityID = a.demo.EntityID()
+		}
+		if entityID == "" {
+			errs[fieldIdPEntityID] = "Required when the Sign-on URL is not Entra's: the IdP's Entity ID, i.e. the Issuer of its responses (entityID in its metadata)."
+			break
+		}
+		idp = &metadata.IdP{EntityID: entityID, SSOURL: u, SSOBinding: metadata.BindingHTTPRedirect}
+	}
+	if idp != nil && s.IdPEntityID != "" {
+		idp.EntityID = s.IdPEntityID
+	}
+	if len(errs) > 0 {
+		return nil, errs, warns
+	}
+	idp.Certificates = cs
+	return idp, errs, warns
+}
+
+// isEntraURL reports whether u points at a Microsoft Entra host, so that FromAzure's
+// precise Login URL errors apply.
+func isEntraURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(p.Hostname())
+	return strings.HasSuffix(h, ".microsoftonline.com") || strings.HasSuffix(h, ".microsoftonline.us") ||
+		strings.HasSuffix(h, ".microsoftonline.cn") || strings.HasSuffix(h, ".chinacloudapi.cn") ||
+		strings.HasSuffix(h, "sts.windows.net") || strings.HasSuffix(h, "myapps.microsoft.com") ||
+		h == "portal.azure.com" || h == "entra.microsoft.com"
+}
+
+// misplacedEntraURL recognizes the other Entra URLs admins paste by mistake.
+func misplacedEntraURL(u string) string {
+	p, _ := url.Parse(u)
+	h := strings.ToLower(p.Hostname())
+	switch {
+	case strings.HasSuffix(h, "sts.windows.net"):
+		return fmt.Sprintf(`%q is the "Microsoft Entra Identifier" (the issuer), not the Login URL. Paste "Login URL" from section 4 of the Single sign-on page: https://login.microsoftonline.com/<tenant-id>/saml2.`, u)
+	case strings.HasSuffix(h, "myapps.microsoft.com"):
+		return fmt.Sprintf(`%q is the My Apps "User access URL", which starts IdP-initiated sign-in. Paste "Login URL" from section 4 of the Single sign-on page instead.`, u)
+	case h == "portal.azure.com" || h == "entra.microsoft.com":
+		return fmt.Sprintf(`%q is an address of the admin portal. Paste "Login URL" from section 4 of the application's Single sign-on page.`, u)
+	}
+	return ""
+}
+
+func loginURLMessage(e *metadata.Error) string {
+	msg := "This is not Entra's Login URL: found " + e.Found + "."
+	if e.Hint != "" {
+		msg += " " + upperFirst(e.Hint) + "."
+	}
+	return msg + ` Expected the form https://login.microsoftonline.com/<tenant-id>/saml2, shown as "Login URL" in section 4 of the Single sign-on page.`
+}
+
+func certificateMessage(err error) string {
+	var ie *certs.InputError
+	if !errors.As(err, &ie) {
+		return err.Error()
+	}
+	msg := "This is not a certificate: found " + ie.Found + "."
+	if errors.Is(err, certs.ErrMalformed) {
+		msg = "This certificate is damaged: found " + ie.Found + "."
+	}
+	if ie.Hint != "" {
+		msg += " " + upperFirst(ie.Hint) + "."
+	}
+	return msg
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

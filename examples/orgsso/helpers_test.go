@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ssokit/saml/certs"
+)
+
+// fixedNow is the clock of every SP and of the demo IdP in these tests.
+var fixedNow = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
+
+func clock() time.Time { return fixedNow }
+
+var (
+	keysOnce           sync.Once
+	demoKeyJSON        string
+	otherCertPEM       string // a certificate that did not sign anything: the "wrong certificate"
+	otherKeyPEM        string
+	otherCertThumbprnt string
+)
+
+// sharedKeys makes the RSA keys once per test binary; generating them is the slowest step.
+func sharedKeys(t *testing.T) {
+	t.Helper()
+	keysOnce.Do(func() {
+		kp, err := certs.GenerateKeyPair("Microsoft Azure Federated SSO Certificate (demo)", fixedNow.Add(-time.Hour), 3*365*24*time.Hour)
+		if err != nil {
+			panic(err)
+		}
+		keyPEM, _ := kp.KeyPEM()
+		b, _ := json.Marshal(struct{ Cert, Key string }{string(kp.CertificatePEM()), string(keyPEM)})
+		demoKeyJSON = string(b)
+		other, err := certs.GenerateKeyPair("Some other certificate", fixedNow.Add(-time.Hour), 365*24*time.Hour)
+		if err != nil {
+			panic(err)
+		}
+		otherCertPEM = string(other.CertificatePEM())
+		k, _ := other.KeyPEM()
+		otherKeyPEM = string(k)
+		otherCertThumbprnt = certs.Thumbprint(other.Certificate)
+	})
+}
+
+type testServer struct {
+	app   *App
+	srv   *httptest.Server
+	store *Store
+	dir   string
+}
+
+// newTestServer runs the app with its demo IdP on a loopback port, on a fresh database.
+func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	sharedKeys(t)
+	dir := t.TempDir()
+	store, err := OpenStore(filepath.Join(dir, "orgsso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	ctx := context.Background()
+	if _, err := store.SettingOrInit(ctx, "demo_idp_key", func() (string, error) { return demoKeyJSON, nil }); err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{store: store, dir: dir}
+	ts.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ts.app.ServeHTTP(w, r) }))
+	t.Cleanup(ts.srv.Close)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	ts.app, err = setup(ctx, options{BaseURL: ts.srv.URL}, store, clock, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+// browser is an http.Client with cookies that follows redirects and, like a browser with
+// script, submits the IdP's auto-posting form.
+type browser struct {
+	t      *testing.T
+	client *http.Client
+	last   *http.Response
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, client: &http.Client{Jar: jar}}
+}
+
+var (
+	samlFormRE = regexp.MustCompile(`(?s)<form method="post" action="([^"]*)">\s*<input type="hidden" name="SAMLResponse" value="([^"]*)">\s*(?:<input type="hidden" name="RelayState" value="([^"]*)">)?`)
+	tokenRE    = regexp.MustCompile(`name="token" value="([^"]*)"`)
+)
+
+func (b *browser) do(req *http.Request) string {
+	b.t.Helper()
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	b.last = resp
+	if m := samlFormRE.FindStringSubmatch(string(body)); m != nil {
+		form := url.Values{"SAMLResponse": {html.UnescapeString(m[2])}}
+		if m[3] != "" {
+			form.Set("RelayState", html.UnescapeString(m[3]))
+		}
+		return b.post(html.UnescapeString(m[1]), form)
+	}
+	return string(body)
+}
+
+func (b *browser) get(u string) string {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	return b.do(req)
+}
+
+func (b *browser) post(u string, form url.Values) string {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// signIn answers the demo IdP's login page in body.
+func (b *browser) signIn(ts *testServer, body, username, password string) string {
+	b.t.Helper()
+	m := tokenRE.FindStringSubmatch(body)
+	if m == nil {
+		b.t.Fatalf("expected the demo IdP's login page, got:\n%s", body)
+	}
+	return b.post(ts.srv.URL+"/demo-idp/login", url.Values{"token": {m[1]}, "username": {username}, "password": {password}})
+}
+
+func (b *browser) status() int { return b.last.StatusCode }
+func (b *browser) path() string {
+	return b.last.Request.URL.Path
+}
+
+func settingsForm(signOnURL, certificate string) url.Values {
+	return url.Values{
+		fieldSignOnURL: {signOnURL}, fieldCertificate: {certificate},
+		fieldSigned: {"on"}, fieldIdPInit: {"on"},
+	}
+}
