@@ -9,6 +9,9 @@ package xmldsig
 
 import (
 	"crypto"
+	_ "crypto/sha1" // only behind Profile.AllowSHA1
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"errors"
 	"fmt"
 )

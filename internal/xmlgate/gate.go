@@ -91,6 +91,7 @@ func Parse(data []byte, lim Limits, visit func(el *etree.Element, ns string) err
 	if err := Scan(data, lim); err != nil {
 		return nil, err
 	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark is no text
 	doc := etree.NewDocument()
 	doc.ReadSettings = etree.ReadSettings{MaxDepth: lim.MaxDepth, PreserveDuplicateAttrs: true}
 	if err := doc.ReadFromBytes(data); err != nil {

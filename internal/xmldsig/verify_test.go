@@ -1,0 +1,164 @@
+package xmldsig
+
+import (
+	"crypto/x509"
+	"errors"
+	"testing"
+
+	"github.com/beevik/etree"
+	"github.com/ssokit/saml/internal/samltest"
+)
+
+// signedAssertion is a fresh Entra-shaped Response whose Assertion the test IdP signed
+// with the given spec; it returns the Assertion and its Signature.
+func signedAssertion(t *testing.T, spec *samltest.Spec) (*etree.Element, *etree.Element) {
+	t.Helper()
+	idp := samltest.DefaultIdP()
+	doc, err := idp.ResponseDoc(samltest.Options{Sign: samltest.SignNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := samltest.AssertionOf(doc)
+	if spec == nil {
+		err = idp.Sign(a, samltest.SHA256)
+	} else {
+		err = idp.SignSpec(a, *spec)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Re-parse, as the SP sees it.
+	doc, err = samltest.Parse(samltest.Serialize(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a = samltest.AssertionOf(doc)
+	return a, samltest.SignatureOf(a)
+}
+
+func trusted() []*x509.Certificate { return []*x509.Certificate{samltest.DefaultIdP().Cert} }
+
+func TestProfile(t *testing.T) {
+	cases := []struct {
+		name    string
+		spec    samltest.Spec
+		profile Profile
+		want    error // nil: verifies
+	}{
+		{"Entra's shape", samltest.Spec{}, Profile{}, nil},
+		{"no KeyInfo: configured certificates are tried", samltest.Spec{NoKeyInfo: true}, Profile{}, nil},
+		{"RSA-SHA384", samltest.Spec{SignatureMethod: RSASHA384, DigestMethod: SHA384}, Profile{}, nil},
+		{"RSA-SHA512", samltest.Spec{SignatureMethod: RSASHA512, DigestMethod: SHA512}, Profile{}, nil},
+		{"RSA-SHA1 without opt-in", samltest.Spec{SignatureMethod: RSASHA1}, Profile{}, ErrAlgorithm},
+		{"SHA-1 digest without opt-in", samltest.Spec{DigestMethod: SHA1}, Profile{}, ErrAlgorithm},
+		{"RSA-SHA1 with opt-in", samltest.Spec{SignatureMethod: RSASHA1, DigestMethod: SHA1}, Profile{AllowSHA1: true}, nil},
+		{"HMAC-SHA256", samltest.Spec{SignatureMethod: samltest.AlgHMACSHA256, HMACKey: []byte("k")}, Profile{}, ErrAlgorithm},
+		{"HMAC-SHA1 even with SHA-1 opt-in", samltest.Spec{SignatureMethod: samltest.AlgHMACSHA1, HMACKey: []byte("k")}, Profile{AllowSHA1: true}, ErrAlgorithm},
+		{"inclusive C14N of SignedInfo", samltest.Spec{C14NMethod: samltest.AlgC14N10}, Profile{}, ErrAlgorithm},
+		{"C14N with comments", samltest.Spec{C14NMethod: samltest.AlgExcC14NComments}, Profile{}, ErrAlgorithm},
+		{"no transforms", samltest.Spec{Transforms: []string{}}, Profile{}, ErrProfile},
+		{"enveloped only", samltest.Spec{Transforms: []string{samltest.AlgEnveloped}}, Profile{}, ErrProfile},
+		{"transforms reversed", samltest.Spec{Transforms: []string{samltest.AlgExcC14N, samltest.AlgEnveloped}}, Profile{}, ErrProfile},
+		{"XSLT transform", samltest.Spec{Transforms: []string{samltest.AlgEnveloped, samltest.AlgXSLT}, TransformBody: "x"}, Profile{}, ErrAlgorithm},
+		{"third transform", samltest.Spec{Transforms: []string{samltest.AlgEnveloped, samltest.AlgExcC14N, samltest.AlgBase64}}, Profile{}, ErrProfile},
+		{"empty Reference URI", samltest.Spec{References: []string{""}}, Profile{}, ErrProfile},
+		{"Reference to another ID", samltest.Spec{References: []string{"#" + samltest.ID("response")}}, Profile{}, ErrProfile},
+		{"two References", samltest.Spec{References: []string{"#" + samltest.ID("assertion"), "#" + samltest.ID("assertion")}}, Profile{}, ErrProfile},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, sig := signedAssertion(t, &c.spec)
+			v, err := Verify(a, sig, trusted(), c.profile)
+			if c.want == nil {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				if v.Element.SelectAttrValue("ID", "") != samltest.ID("assertion") || samltest.SignatureOf(v.Element) != nil {
+					t.Fatal("Verified.Element is not the assertion without its signature")
+				}
+				return
+			}
+			if !errors.Is(err, c.want) {
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+		})
+	}
+}
+
+func TestUntrustedSignerIsReportedWithItsKeyInfo(t *testing.T) {
+	a, sig := signedAssertion(t, nil)
+	other := []*x509.Certificate{samltest.OtherTenantIdP().Cert}
+	_, err := Verify(a, sig, other, Profile{})
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("err = %v, want ErrUntrusted", err)
+	}
+	if string(e.KeyInfoCert) != string(samltest.DefaultIdP().Cert.Raw) {
+		t.Fatal("KeyInfoCert is not the certificate KeyInfo carried")
+	}
+}
+
+func TestKeyInfoNeverAddsTrust(t *testing.T) {
+	atk := samltest.AttackerIdP()
+	doc, err := atk.ResponseDoc(samltest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := samltest.AssertionOf(doc)
+	if _, err := Verify(a, samltest.SignatureOf(a), trusted(), Profile{}); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("err = %v, want ErrUntrusted", err)
+	}
+}
+
+func TestModifiedContentFailsTheDigest(t *testing.T) {
+	a, sig := signedAssertion(t, nil)
+	samltest.NameIDOf(a).SetText("admin@contoso.example")
+	if _, err := Verify(a, sig, trusted(), Profile{}); !errors.Is(err, ErrDigest) {
+		t.Fatalf("err = %v, want ErrDigest", err)
+	}
+}
+
+func TestSignatureShape(t *testing.T) {
+	cases := map[string]func(a, sig *etree.Element) (el, s *etree.Element){
+		"Object in Signature": func(a, sig *etree.Element) (*etree.Element, *etree.Element) {
+			sig.CreateElement("Object")
+			return a, sig
+		},
+		"two SignatureValues": func(a, sig *etree.Element) (*etree.Element, *etree.Element) {
+			sv := samltest.Child(sig, Namespace, "SignatureValue")
+			samltest.InsertAfter(sv, sv.Copy())
+			return a, sig
+		},
+		"not a child of the signed element": func(a, sig *etree.Element) (*etree.Element, *etree.Element) {
+			return a.Parent(), sig
+		},
+		"signed element without ID": func(a, sig *etree.Element) (*etree.Element, *etree.Element) {
+			a.RemoveAttr("ID")
+			return a, sig
+		},
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			a, sig := signedAssertion(t, nil)
+			el, s := mutate(a, sig)
+			if _, err := Verify(el, s, trusted(), Profile{}); !errors.Is(err, ErrProfile) {
+				t.Fatalf("err = %v, want ErrProfile", err)
+			}
+		})
+	}
+}
+
+func TestVerifyLeavesTheTreeAsItWas(t *testing.T) {
+	a, sig := signedAssertion(t, nil)
+	doc := etree.NewDocument()
+	doc.SetRoot(a.Parent().Copy())
+	before, _ := doc.WriteToString()
+	if _, err := Verify(a, sig, trusted(), Profile{}); err != nil {
+		t.Fatal(err)
+	}
+	doc.SetRoot(a.Parent().Copy())
+	after, _ := doc.WriteToString()
+	if before != after {
+		t.Fatal("Verify changed the document")
+	}
+}

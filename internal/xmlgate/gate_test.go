@@ -1,0 +1,86 @@
+package xmlgate
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/beevik/etree"
+)
+
+var lim = Limits{MaxSize: 4096, MaxDepth: 8, MaxElements: 50, MaxValueLength: 64}
+
+func TestGateRejects(t *testing.T) {
+	cases := map[string]string{
+		"DOCTYPE":                       `<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>`,
+		"ENTITY alone":                  `<r><!ENTITY x "y"></r>`,
+		"external entity reference":     `<r>&xxe;</r>`,
+		"processing instruction":        `<r><?php echo 1 ?></r>`,
+		"PI named like the declaration": `<r/><?xml-stylesheet href="x"?>`,
+		"declaration not first":         ` <?xml version="1.0"?><r/>`,
+		"too deep":                      strings.Repeat("<a>", 9) + strings.Repeat("</a>", 9),
+		"too many elements":             "<r>" + strings.Repeat("<a/>", 50) + "</r>",
+		"too big":                       "<r>" + strings.Repeat(" ", 4096) + "</r>",
+		"empty":                         "",
+		"not well-formed":               "<a><b></a></b>",
+		"unclosed":                      "<a>",
+		"two roots":                     "<a/><b/>",
+		"text outside root":             "<a/>text",
+		"duplicate attribute":           `<a x="1" x="2"/>`,
+		"duplicate expanded attribute":  `<a xmlns:p="u" xmlns:q="u" p:x="1" q:x="2"/>`,
+		"name with two colons":          `<a:b:c xmlns:a="u"/>`,
+		"attribute with two colons":     `<a xmlns:p="u" p:x:y="1"/>`,
+		"undeclared element prefix":     `<p:a/>`,
+		"undeclared attribute prefix":   `<a p:x="1"/>`,
+		"prefix undeclared by empty":    `<a xmlns:p=""/>`,
+		"xmlns prefix declared":         `<a xmlns:xmlns="u"/>`,
+		"xml prefix rebound":            `<a xmlns:xml="u"/>`,
+		"xml namespace under another":   `<a xmlns:p="http://www.w3.org/XML/1998/namespace"/>`,
+		"element in xmlns prefix":       `<xmlns:a/>`,
+		"long attribute value":          `<a x="` + strings.Repeat("v", 65) + `"/>`,
+		"long text":                     `<a>` + strings.Repeat("v", 65) + `</a>`,
+		"invalid UTF-8":                 "<a>\xff</a>",
+	}
+	for name, doc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Parse([]byte(doc), lim, nil); !errors.Is(err, ErrRejected) {
+				t.Fatalf("err = %v, want ErrRejected", err)
+			}
+		})
+	}
+}
+
+func TestGateAdmits(t *testing.T) {
+	cases := map[string]string{
+		"declaration":            `<?xml version="1.0" encoding="UTF-8"?><r/>`,
+		"byte order mark":        "\xef\xbb\xbf<r/>",
+		"comment":                `<r><!-- c --></r>`,
+		"CDATA":                  `<r><![CDATA[x<y]]></r>`,
+		"prefixed and default":   `<p:r xmlns:p="u" xmlns="d"><a p:x="1" x="2"/></p:r>`,
+		"xml:lang":               `<r xml:lang="en"/>`,
+		"same key, other prefix": `<a xmlns:p="u" xmlns:q="v" p:x="1" q:x="2"/>`,
+		"default undeclared":     `<a xmlns="u"><b xmlns=""/></a>`,
+	}
+	for name, doc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Parse([]byte(doc), lim, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestWalkVisitsEveryElementWithItsNamespace(t *testing.T) {
+	var got []string
+	_, err := Parse([]byte(`<p:r xmlns:p="urn:p"><a xmlns="urn:d"><p:b/></a><c/></p:r>`), lim, func(el *etree.Element, ns string) error {
+		got = append(got, "{"+ns+"}"+el.Tag)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "{urn:p}r {urn:d}a {urn:p}b {}c"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("visited %q, want %q", strings.Join(got, " "), want)
+	}
+}
