@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ssokit/saml/internal/samltest"
 	"github.com/ssokit/saml/sp"
@@ -96,4 +98,40 @@ func benchmarkACS(b *testing.B, cache func(run int) sp.ReplayCache) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "logins/s")
+}
+
+// BenchmarkStore measures the store alone against a local redis-server: the Redis
+// round trip each login adds (one for Remember; Save and Take with a RequestStore).
+func BenchmarkStore(b *testing.B) {
+	srv := redistest.Start(b)
+	s := fleetStore(b, srv, redisstore.Options{Prefix: "bench-store:"})
+	until := samltest.Now.Add(time.Hour)
+	var next atomic.Int64
+	b.Run("Remember", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := s.Remember(context.Background(), fmt.Sprint("_id", next.Add(1)), until); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("SaveTake", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				rs := fmt.Sprint("rs", next.Add(1))
+				if err := s.Save(context.Background(), rs, sp.PendingRequest{ID: "_r", ReturnTo: "/"}, until); err != nil {
+					b.Error(err)
+					return
+				}
+				if _, err := s.Take(context.Background(), rs); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 }

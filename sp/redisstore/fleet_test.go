@@ -36,6 +36,9 @@ func fleetStore(t testing.TB, srv *redistest.Server, opts redisstore.Options) *r
 		opts.Prefix = "ssokit:acme:"
 	}
 	opts.Now = samltest.Clock
+	if opts.Timeout == 0 {
+		opts.Timeout = testTimeout
+	}
 	return redisstore.New(c, opts)
 }
 

@@ -24,6 +24,10 @@ var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
 func fixedNow() time.Time { return now }
 
+// testTimeout replaces the 500ms default where timeouts are not under test, so a
+// loaded CI machine (go test -race ./... on two cores) cannot fail a login by slowness.
+const testTimeout = 10 * time.Second
+
 // newClient connects to srv and closes the client when the test ends.
 func newClient(t testing.TB, srv *redistest.Server) *redis.Client {
 	t.Helper()
@@ -37,6 +41,9 @@ func newStore(t testing.TB, srv *redistest.Server, opts redisstore.Options) *red
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = fixedNow
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = testTimeout
 	}
 	return redisstore.New(newClient(t, srv), opts)
 }
@@ -127,7 +134,7 @@ func pttl(t *testing.T, c *redis.Client, pattern string) time.Duration {
 func TestRecordsExpireWhenTheirWindowCloses(t *testing.T) {
 	srv := redistest.Start(t)
 	c := newClient(t, srv)
-	s := redisstore.New(c, redisstore.Options{Now: fixedNow})
+	s := redisstore.New(c, redisstore.Options{Now: fixedNow, Timeout: testTimeout})
 	ctx := context.Background()
 
 	tests := []struct {
@@ -180,7 +187,7 @@ func TestExpiredRecordsAreRemovedByRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s := redisstore.New(c, redisstore.Options{Now: fixedNow})
+	s := redisstore.New(c, redisstore.Options{Now: fixedNow, Timeout: testTimeout})
 	if err := s.Remember(ctx, "_short", now); err != nil {
 		t.Fatal(err)
 	}
@@ -208,8 +215,8 @@ func TestExpiredRecordsAreRemovedByRedis(t *testing.T) {
 func TestPrefixesIsolateTenants(t *testing.T) {
 	srv := redistest.Start(t)
 	c := newClient(t, srv)
-	orgA := redisstore.New(c, redisstore.Options{Prefix: "ssokit:org-a:", Now: fixedNow})
-	orgB := redisstore.New(c, redisstore.Options{Prefix: "ssokit:org-b:", Now: fixedNow})
+	orgA := redisstore.New(c, redisstore.Options{Prefix: "ssokit:org-a:", Now: fixedNow, Timeout: testTimeout})
+	orgB := redisstore.New(c, redisstore.Options{Prefix: "ssokit:org-b:", Now: fixedNow, Timeout: testTimeout})
 	ctx := context.Background()
 	until := now.Add(time.Hour)
 
@@ -243,7 +250,7 @@ func TestPrefixesIsolateTenants(t *testing.T) {
 func TestCallerTextIsHashedOutOfKeys(t *testing.T) {
 	srv := redistest.Start(t)
 	c := newClient(t, srv)
-	s := redisstore.New(c, redisstore.Options{Prefix: "p:", Now: fixedNow})
+	s := redisstore.New(c, redisstore.Options{Prefix: "p:", Now: fixedNow, Timeout: testTimeout})
 	ctx := context.Background()
 	hostile := strings.Repeat("*?[x]\r\n:", 8<<10) // 64 KiB of glob and protocol characters
 
@@ -326,7 +333,7 @@ func TestTakeHandsARequestToExactlyOneOfConcurrentTakers(t *testing.T) {
 func TestTakeRejectsUnknownRequests(t *testing.T) {
 	srv := redistest.Start(t)
 	c := newClient(t, srv)
-	s := redisstore.New(c, redisstore.Options{Prefix: "p:", Now: fixedNow})
+	s := redisstore.New(c, redisstore.Options{Prefix: "p:", Now: fixedNow, Timeout: testTimeout})
 	ctx := context.Background()
 
 	// A record under our prefix that this store did not write.
@@ -496,7 +503,7 @@ func TestRecoversAfterALongOutage(t *testing.T) {
 	srv := redistest.Start(t)
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 2})
 	t.Cleanup(func() { c.Close() })
-	s := redisstore.New(c, redisstore.Options{Now: fixedNow})
+	s := redisstore.New(c, redisstore.Options{Now: fixedNow, Timeout: testTimeout})
 	ctx := context.Background()
 
 	srv.Stop()
