@@ -21,7 +21,7 @@ import (
 var line = regexp.MustCompile(`^Benchmark(Validate|Reject)/([^/\s]+)/([^\s]+?)(?:-\d+)?\s+\d+\s+(.*)$`)
 
 var (
-	units     = []string{"ns/op", "B/op", "allocs/op"}
+	units     = []string{"ns/op", "cpu-ns/op", "B/op", "allocs/op"}
 	libraries = []string{"ours", "crewjam", "gosaml2", "floor"}
 )
 
@@ -31,9 +31,11 @@ var targets = []struct {
 	max           float64
 }{
 	{"crewjam", "ns/op", 0.33},
+	{"crewjam", "cpu-ns/op", 0.33},
 	{"crewjam", "B/op", 0.4},
 	{"crewjam", "allocs/op", 0.4},
 	{"floor", "ns/op", 3},
+	{"floor", "cpu-ns/op", 3},
 }
 
 type key struct{ variant, library, unit string }
@@ -95,28 +97,35 @@ func run(in io.Reader, out io.Writer) error {
 	for _, v := range variants {
 		n := len(samples[key{v, "crewjam", "ns/op"}])
 		fmt.Fprintf(out, "\n%s (median of %d runs)\n\n", v, n)
-		fmt.Fprintf(out, "| | ns/op | min ns/op | B/op | allocs/op |\n|---|---:|---:|---:|---:|\n")
+		fmt.Fprintf(out, "| | ns/op | min ns/op | cpu-ns/op | B/op | allocs/op |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, lib := range libraries {
 			ns, ok := med(key{v, lib, "ns/op"})
 			if !ok {
 				continue
 			}
-			b, _ := med(key{v, lib, "B/op"})
-			a, _ := med(key{v, lib, "allocs/op"})
-			fmt.Fprintf(out, "| %s | %s | %s | %s | %s |\n", lib, group(ns), group(slices.Min(samples[key{v, lib, "ns/op"}])), group(b), group(a))
+			fmt.Fprintf(out, "| %s | %s | %s |", lib, group(ns), group(slices.Min(samples[key{v, lib, "ns/op"}])))
+			for _, u := range units[1:] {
+				m, _ := med(key{v, lib, u})
+				fmt.Fprintf(out, " %s |", group(m))
+			}
+			fmt.Fprintln(out)
 		}
 		for _, other := range libraries[1:] {
-			cells := []string{}
-			for _, u := range units {
+			fmt.Fprintf(out, "| ours/%s |", other)
+			for i, u := range units {
 				o, ok1 := med(key{v, "ours", u})
 				x, ok2 := med(key{v, other, u})
-				if !ok1 || !ok2 || x == 0 {
-					cells = append(cells, "–")
-					continue
+				switch {
+				case !ok1 || !ok2 || x == 0:
+					fmt.Fprintf(out, " – |")
+				default:
+					fmt.Fprintf(out, " %.2f |", o/x)
 				}
-				cells = append(cells, fmt.Sprintf("%.2f", o/x))
+				if i == 0 {
+					fmt.Fprintf(out, " |")
+				}
 			}
-			fmt.Fprintf(out, "| ours/%s | %s | | %s | %s |\n", other, cells[0], cells[1], cells[2])
+			fmt.Fprintln(out)
 		}
 		fmt.Fprintln(out)
 		for _, t := range targets {
@@ -137,7 +146,7 @@ func run(in io.Reader, out io.Writer) error {
 		for _, r := range rejects {
 			fmt.Fprintf(out, "| %s |", r)
 			for _, lib := range []string{"ours", "crewjam"} {
-				for _, u := range units {
+				for _, u := range []string{"ns/op", "B/op", "allocs/op"} {
 					if v, ok := med(key{"reject " + r, lib, u}); ok {
 						fmt.Fprintf(out, " %s |", group(v))
 					} else {
