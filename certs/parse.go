@@ -168,11 +168,48 @@ func parseDER(der []byte, form string) ([]*x509.Certificate, error) {
 	if _, perr := x509.ParsePKIXPublicKey(der); perr == nil {
 		return nil, notCertificate("PUBLIC KEY", form)
 	}
+	switch container(der) {
+	case "PKCS#12":
+		return nil, inputErr(ErrNotCertificate, "a PKCS#12 (.pfx/.p12) file in "+form,
+			"it holds a private key that must stay with its owner; export or download the certificate alone (Entra: \"Certificate (Base64)\")", nil)
+	case "PKCS#7":
+		return nil, notCertificate("PKCS7", form)
+	}
 	if err == nil {
 		err = errors.New("no certificate in input")
 	}
 	return nil, inputErr(ErrMalformed, form+" data that is not a complete certificate",
 		"the data was probably cut off or changed while copying; copy or download it again", err)
+}
+
+var (
+	oidData       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
+	oidSignedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+)
+
+// container recognises the DER containers Windows exports certificates in, so the error
+// can say what they are: a PKCS#12 PFX (version 3, then data ContentInfo) or a PKCS#7
+// SignedData ContentInfo (.p7b).
+func container(der []byte) string {
+	var pfx struct {
+		Version  int
+		AuthSafe struct {
+			ContentType asn1.ObjectIdentifier
+			Content     asn1.RawValue `asn1:"optional"`
+		}
+		Rest asn1.RawValue `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(der, &pfx); err == nil && pfx.Version == 3 && pfx.AuthSafe.ContentType.Equal(oidData) {
+		return "PKCS#12"
+	}
+	var ci struct {
+		ContentType asn1.ObjectIdentifier
+		Content     asn1.RawValue `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(der, &ci); err == nil && ci.ContentType.Equal(oidSignedData) {
+		return "PKCS#7"
+	}
+	return ""
 }
 
 func xmlError(text []byte) error {

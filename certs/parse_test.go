@@ -9,6 +9,7 @@ import (
 	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
@@ -154,6 +155,20 @@ func TestParseNamesWhatWasPastedInstead(t *testing.T) {
 	}
 	pubDER, _ := x509.MarshalPKIXPublicKey(&ecKey.PublicKey)
 	thumb := sha1Hex(cert.der)
+	pfx := mustMarshal(t, struct {
+		Version  int
+		AuthSafe struct {
+			ContentType asn1.ObjectIdentifier
+			Content     []byte `asn1:"explicit,tag:0"`
+		}
+	}{Version: 3, AuthSafe: struct {
+		ContentType asn1.ObjectIdentifier
+		Content     []byte `asn1:"explicit,tag:0"`
+	}{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}, []byte{1, 2, 3}}})
+	p7b := mustMarshal(t, struct {
+		ContentType asn1.ObjectIdentifier
+		Content     []byte `asn1:"explicit,tag:0"`
+	}{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}, cert.der})
 	b64 := base64.StdEncoding.EncodeToString(cert.der)
 
 	tests := []struct {
@@ -173,6 +188,10 @@ func TestParseNamesWhatWasPastedInstead(t *testing.T) {
 		{"private key as DER", pkcs8DER, ErrNotCertificate, "private key"},
 		{"certificate request PEM", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER}), ErrNotCertificate, "certificate signing request"},
 		{"certificate request bare base64", []byte(base64.StdEncoding.EncodeToString(csrDER)), ErrNotCertificate, "certificate signing request"},
+		{"PKCS#12 file", pfx, ErrNotCertificate, "PKCS#12"},
+		{"PKCS#12 file as base64", []byte(base64.StdEncoding.EncodeToString(pfx)), ErrNotCertificate, "PKCS#12"},
+		{"PKCS#7 bundle (.p7b)", p7b, ErrNotCertificate, "PKCS#7"},
+		{"PKCS#7 bundle PEM", pem.EncodeToMemory(&pem.Block{Type: "PKCS7", Bytes: p7b}), ErrNotCertificate, "PKCS#7"},
 		{"public key PEM", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), ErrNotCertificate, "public key"},
 		{"federation metadata XML", recorded.Read(t, "022-wire-server-2025-federationmetadata.xml"), ErrNotCertificate, "metadata"},
 		{"a SAML response", recorded.Read(t, "021-wire-server-2025.xml"), ErrNotCertificate, "XML"},
@@ -212,6 +231,15 @@ func TestParseNamesWhatWasPastedInstead(t *testing.T) {
 	}
 }
 
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := asn1.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestThumbprintIsEntraForm(t *testing.T) {
 	for _, c := range recordedCerts(t) {
 		cs, err := Parse(c.pem)
@@ -228,5 +256,19 @@ func TestThumbprintIsEntraForm(t *testing.T) {
 	}
 	if Thumbprint(nil) != "" || Fingerprint256(nil) != "" {
 		t.Error("nil certificate must give empty fingerprints")
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	c := recordedCerts(b)[0]
+	for _, form := range []string{"recorded file", "base64 64-column LF", "DER (Entra Certificate (Raw))"} {
+		input := forms(c)[form]
+		b.Run(form, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Parse(input); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

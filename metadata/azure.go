@@ -22,12 +22,15 @@ type entraCloud struct {
 //     (learn.microsoft.com single-sign-on-saml-protocol; the recorded responses).
 //   - China (21Vianet): login.partner.microsoftonline.cn, formerly login.chinacloudapi.cn;
 //     issuer https://sts.chinacloudapi.cn/<tid>/ (docs.azure.cn's SAML sign-out sample).
-//   - US Government: login.microsoftonline.us; the SAML issuer is on that same host.
-//     No recorded US Government token was available to confirm it: for that cloud,
-//     prefer ParseIdP with the tenant's federation metadata, whose entityID is the issuer.
+//   - US Government: login.microsoftonline.us. Entra's SAML issuer is its v1 token
+//     issuer in the other clouds, and the v1 issuer host of US Government tenants is
+//     reported as sts.windows.net (Microsoft Q&A 1190472); no recorded US Government
+//     token confirms it. A wrong guess fails safe (the Issuer check rejects every
+//     response, naming both values); prefer ParseIdP with the tenant's federation
+//     metadata for that cloud, whose entityID is the issuer.
 var entraClouds = map[string]entraCloud{
 	"login.microsoftonline.com":        {"global", "https://sts.windows.net"},
-	"login.microsoftonline.us":         {"US Government", "https://login.microsoftonline.us"},
+	"login.microsoftonline.us":         {"US Government", "https://sts.windows.net"},
 	"login.partner.microsoftonline.cn": {"China (21Vianet)", "https://sts.chinacloudapi.cn"},
 	"login.chinacloudapi.cn":           {"China (21Vianet)", "https://sts.chinacloudapi.cn"},
 }

@@ -18,7 +18,7 @@ func TestFromAzureDerivesTheIssuerOfEachCloud(t *testing.T) {
 	}{
 		{"global", "https://login.microsoftonline.com/" + tid + "/saml2", "https://sts.windows.net/" + tid + "/", "https://login.microsoftonline.com/" + tid + "/saml2"},
 		{"global, upper-case GUID and host, trailing slash, spaces", "  https://LOGIN.microsoftonline.com/" + strings.ToUpper(tid) + "/saml2/ \n", "https://sts.windows.net/" + tid + "/", "https://login.microsoftonline.com/" + tid + "/saml2"},
-		{"US Government", "https://login.microsoftonline.us/" + tid + "/saml2", "https://login.microsoftonline.us/" + tid + "/", "https://login.microsoftonline.us/" + tid + "/saml2"},
+		{"US Government", "https://login.microsoftonline.us/" + tid + "/saml2", "https://sts.windows.net/" + tid + "/", "https://login.microsoftonline.us/" + tid + "/saml2"},
 		{"China", "https://login.partner.microsoftonline.cn/" + tid + "/saml2", "https://sts.chinacloudapi.cn/" + tid + "/", "https://login.partner.microsoftonline.cn/" + tid + "/saml2"},
 		{"China, former host", "https://login.chinacloudapi.cn/" + tid + "/saml2", "https://sts.chinacloudapi.cn/" + tid + "/", "https://login.chinacloudapi.cn/" + tid + "/saml2"},
 	}
