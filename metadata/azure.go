@@ -9,14 +9,8 @@ import (
 	"github.com/ssokit/saml/certs"
 )
 
-// entraCloud is one Entra ID cloud instance: the host of its Login URL and the host of
-// the issuer ("Microsoft Entra Identifier") it puts in SAML tokens.
-type entraCloud struct {
-	name   string
-	issuer string // scheme and host; the tenant GUID and "/" follow
-}
-
-// entraClouds maps Login URL hosts to clouds.
+// entraIssuers maps each Entra cloud's Login URL host to the scheme and host of the issuer
+// ("Microsoft Entra Identifier") it writes into SAML tokens; the tenant GUID and "/" follow.
 //
 //   - Global: Login URL login.microsoftonline.com, issuer https://sts.windows.net/<tid>/
 //     (learn.microsoft.com single-sign-on-saml-protocol; the recorded responses).
@@ -28,11 +22,11 @@ type entraCloud struct {
 //     token confirms it. A wrong guess fails safe (the Issuer check rejects every
 //     response, naming both values); prefer ParseIdP with the tenant's federation
 //     metadata for that cloud, whose entityID is the issuer.
-var entraClouds = map[string]entraCloud{
-	"login.microsoftonline.com":        {"global", "https://sts.windows.net"},
-	"login.microsoftonline.us":         {"US Government", "https://sts.windows.net"},
-	"login.partner.microsoftonline.cn": {"China (21Vianet)", "https://sts.chinacloudapi.cn"},
-	"login.chinacloudapi.cn":           {"China (21Vianet)", "https://sts.chinacloudapi.cn"},
+var entraIssuers = map[string]string{
+	"login.microsoftonline.com":        "https://sts.windows.net",      // global
+	"login.microsoftonline.us":         "https://sts.windows.net",      // US Government
+	"login.partner.microsoftonline.cn": "https://sts.chinacloudapi.cn", // China (21Vianet)
+	"login.chinacloudapi.cn":           "https://sts.chinacloudapi.cn", // China, former host
 }
 
 var tenantGUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -43,9 +37,10 @@ const loginURLExpected = "Entra's Login URL, e.g. https://login.microsoftonline.
 // "SAML Certificates" sections show: the Login URL and the "Certificate (Base64)" as
 // pasted (any form certs.Parse reads; several certificates during a rollover).
 //
-// The entity ID is derived from the tenant ID in the Login URL, because Entra does not
-// display it next to the URL in a form people copy reliably. The URL must carry the
-// tenant ID GUID: a domain name (contoso.onmicrosoft.com) would address the same tenant
+// The entity ID is derived from the tenant ID in the Login URL: it is the "Microsoft
+// Entra Identifier" Entra shows beside it, so the admin pastes two values, not three.
+// The URL must carry the tenant ID GUID: a domain name (contoso.onmicrosoft.com) would
+// address the same tenant
 // but cannot give the issuer Entra writes into tokens, so it is rejected rather than
 // guessed. Tenants that append the application ID to the issuer, or that use the
 // multi-instance form …/saml2/<app>, need ParseIdP with their federation metadata.
@@ -83,7 +78,7 @@ func parseLoginURL(raw string) (ssoURL, entityID string, err error) {
 		return "", "", loginURLErr(fmt.Sprintf("%q, which is not an absolute URL", s), "")
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-	cloud, ok := entraClouds[host]
+	issuer, ok := entraIssuers[host]
 	if !ok {
 		return "", "", loginURLErr(fmt.Sprintf("host %q, which is not an Entra ID sign-in host", u.Host),
 			"for an IdP other than Entra, load its metadata with ParseIdP")
@@ -122,5 +117,5 @@ func parseLoginURL(raw string) (ssoURL, entityID string, err error) {
 		return "", "", loginURLErr(fmt.Sprintf("tenant %q, which is not a tenant ID GUID", tenant), "")
 	}
 	tid := strings.ToLower(tenant)
-	return "https://" + host + "/" + tid + "/saml2", cloud.issuer + "/" + tid + "/", nil
+	return "https://" + host + "/" + tid + "/saml2", issuer + "/" + tid + "/", nil
 }
