@@ -40,10 +40,10 @@ const loginURLExpected = "Entra's Login URL, e.g. https://login.microsoftonline.
 // The entity ID is derived from the tenant ID in the Login URL: it is the "Microsoft
 // Entra Identifier" Entra shows beside it, so the admin pastes two values, not three.
 // The URL must carry the tenant ID GUID: a domain name (contoso.onmicrosoft.com) would
-// address the same tenant
-// but cannot give the issuer Entra writes into tokens, so it is rejected rather than
-// guessed. Tenants that append the application ID to the issuer, or that use the
-// multi-instance form …/saml2/<app>, need ParseIdP with their federation metadata.
+// address the same tenant but cannot give the issuer Entra writes into tokens, so it is
+// rejected rather than guessed. Tenants that append the application ID to the issuer,
+// or that use the multi-instance form …/saml2/<app>, need ParseIdP with their
+// federation metadata.
 func FromAzure(loginURL, certificate string) (*IdP, error) {
 	ssoURL, entityID, err := parseLoginURL(loginURL)
 	if err != nil {
