@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ssokit/saml/assertion"
+	"github.com/ssokit/saml/metadata"
 )
 
 // HTTPConfig configures the net/http side of an SP: cookies, sessions and where users
@@ -49,7 +50,8 @@ type HTTPConfig struct {
 	DefaultReturnTo string
 
 	// PostBinding sends AuthnRequests with the HTTP-POST binding (an auto-submitting
-	// form) instead of HTTP-Redirect.
+	// form) instead of HTTP-Redirect. It is implied when the IdP's metadata offers only
+	// HTTP-POST (metadata.IdP.SSOBinding).
 	PostBinding bool
 
 	// RequestOptions apply to every AuthnRequest the handlers send.
@@ -182,7 +184,7 @@ func (h *Handlers) startLogin(w http.ResponseWriter, r *http.Request, returnTo s
 		form     *PostForm
 		id       string
 	)
-	if h.cfg.PostBinding {
+	if h.cfg.PostBinding || h.sp.cfg.IdP.SSOBinding == metadata.BindingHTTPPost {
 		form, id, err = h.sp.AuthnRequestForm(relayState, opts...)
 	} else {
 		redirect, id, err = h.sp.AuthnRequestURL(relayState, opts...)

@@ -34,14 +34,14 @@ func (l *lockedBuffer) String() string {
 
 // webTest is one SP with its handlers, a clock that tests can move, and captured logs.
 type webTest struct {
-	t     *testing.T
+	t     testing.TB
 	sp    *SP
 	h     *Handlers
 	shift atomic.Int64 // nanoseconds added to reqNow
 	logs  *lockedBuffer
 }
 
-func newWebTest(t *testing.T, editCfg func(*Config), editHTTP func(*HTTPConfig)) *webTest {
+func newWebTest(t testing.TB, editCfg func(*Config), editHTTP func(*HTTPConfig)) *webTest {
 	t.Helper()
 	w := &webTest{t: t, logs: &lockedBuffer{}}
 	w.sp = reqTestSP(t, func(c *Config) {
@@ -326,5 +326,13 @@ func TestMetadataHandlerServesSPMetadata(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("metadata lacks %s:\n%s", want, body)
 		}
+	}
+}
+
+func TestLoginUsesPostBindingWhenIdPOffersOnlyPost(t *testing.T) {
+	w := newWebTest(t, func(c *Config) { c.IdP.SSOBinding = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" }, nil)
+	rec := w.do(w.h.Login(), httptest.NewRequest("GET", "/saml/login", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `name="SAMLRequest"`) {
+		t.Errorf("status %d, Location %q: want the POST form for a POST-only IdP", rec.Code, rec.Header().Get("Location"))
 	}
 }

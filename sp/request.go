@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/beevik/etree"
@@ -82,6 +83,13 @@ func RequestedAuthnContext(comparison string, classRefs ...string) RequestOption
 	return RequestOption{func(p *requestParams) { p.comparison, p.classRefs = comparison, refs }}
 }
 
+// deflaters reuses DEFLATE writers: each holds most of a megabyte of tables, far more
+// than the AuthnRequest it compresses.
+var deflaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestCompression) // the level is valid
+	return w
+}}
+
 // withRand makes request IDs from r; tests use it for reproducible IDs.
 func withRand(r io.Reader) RequestOption {
 	return RequestOption{func(p *requestParams) { p.rand = r }}
@@ -111,11 +119,14 @@ func (s *SP) AuthnRequestURL(relayState string, opts ...RequestOption) (redirect
 		return "", "", fmt.Errorf("saml: encode AuthnRequest: %w", err)
 	}
 	var deflated bytes.Buffer
-	fw, _ := flate.NewWriter(&deflated, flate.BestCompression) // the level is valid
-	if _, err := fw.Write(raw); err != nil {
-		return "", "", fmt.Errorf("saml: deflate AuthnRequest: %w", err)
+	fw := deflaters.Get().(*flate.Writer)
+	fw.Reset(&deflated)
+	_, err = fw.Write(raw)
+	if err == nil {
+		err = fw.Close()
 	}
-	if err := fw.Close(); err != nil {
+	deflaters.Put(fw)
+	if err != nil {
 		return "", "", fmt.Errorf("saml: deflate AuthnRequest: %w", err)
 	}
 

@@ -40,7 +40,7 @@ var reqKeys = sync.OnceValues(func() ([2]*certs.KeyPair, error) {
 })
 
 // reqTestSP is an SP that looks like an Entra set-up; edit changes its Config first.
-func reqTestSP(t *testing.T, edit func(*Config)) *SP {
+func reqTestSP(t testing.TB, edit func(*Config)) *SP {
 	t.Helper()
 	keys, err := reqKeys()
 	if err != nil {
@@ -66,7 +66,7 @@ func reqTestSP(t *testing.T, edit func(*Config)) *SP {
 	return s
 }
 
-func spKey(t *testing.T) *certs.KeyPair {
+func spKey(t testing.TB) *certs.KeyPair {
 	t.Helper()
 	keys, err := reqKeys()
 	if err != nil {
@@ -76,7 +76,7 @@ func spKey(t *testing.T) *certs.KeyPair {
 }
 
 // inflateRequest undoes the HTTP-Redirect encoding of SAMLRequest.
-func inflateRequest(t *testing.T, value string) *etree.Element {
+func inflateRequest(t testing.TB, value string) *etree.Element {
 	t.Helper()
 	compressed, err := base64.StdEncoding.DecodeString(value)
 	if err != nil {
@@ -89,7 +89,7 @@ func inflateRequest(t *testing.T, value string) *etree.Element {
 	return parseRequestXML(t, raw)
 }
 
-func parseRequestXML(t *testing.T, raw []byte) *etree.Element {
+func parseRequestXML(t testing.TB, raw []byte) *etree.Element {
 	t.Helper()
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(raw); err != nil {
@@ -471,5 +471,23 @@ func TestPostFormPageSubmitsItselfUnderItsOwnCSP(t *testing.T) {
 	}
 	if rec.Header().Get("Cache-Control") != "no-store" {
 		t.Error("form page may be cached")
+	}
+}
+
+func BenchmarkAuthnRequestURL(b *testing.B) {
+	for _, signed := range []bool{false, true} {
+		b.Run(map[bool]string{false: "unsigned", true: "signed RSA-2048"}[signed], func(b *testing.B) {
+			s := reqTestSP(b, func(c *Config) {
+				if signed {
+					c.Key, c.SignAuthnRequests = spKey(b), true
+				}
+			})
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := s.AuthnRequestURL("rs0123456789abcdef0123456789abcdef"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

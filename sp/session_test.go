@@ -200,3 +200,19 @@ func TestLogoutDeletesSessionCookie(t *testing.T) {
 		t.Errorf("Logout set %v, want the session cookie deleted", cs)
 	}
 }
+
+func BenchmarkSessionCookieRead(b *testing.B) {
+	w := newWebTest(b, nil, nil)
+	rec := httptest.NewRecorder()
+	if _, err := w.h.StartSession(rec, entraAssertion(150, time.Time{})); err != nil {
+		b.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(rec.Result().Cookies()[0])
+	b.ReportAllocs()
+	for b.Loop() {
+		if w.h.Session(r) == nil {
+			b.Fatal("no session")
+		}
+	}
+}
