@@ -336,3 +336,16 @@ func TestLoginUsesPostBindingWhenIdPOffersOnlyPost(t *testing.T) {
 		t.Errorf("status %d, Location %q: want the POST form for a POST-only IdP", rec.Code, rec.Header().Get("Location"))
 	}
 }
+
+func TestPendingLoginsFitOneCookieHeader(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	longest := "/" + strings.Repeat("a", maxReturnTo-1)
+	var header []string
+	for range w.h.cfg.MaxPendingLogins {
+		_, _, c := w.login(longest)
+		header = append(header, c.Name+"="+c.Value)
+	}
+	if size := len(strings.Join(header, "; ")); size > 8000 {
+		t.Errorf("%d pending logins with the longest return URL make a %d-byte Cookie header; proxies often stop at 8 KB", len(header), size)
+	}
+}

@@ -43,8 +43,9 @@ func isLoginRelayState(rs string) bool {
 	return true
 }
 
-// maxReturnTo bounds a return URL; a longer one is refused rather than stored in a cookie.
-const maxReturnTo = 1024
+// maxReturnTo bounds a return URL; a longer one is refused rather than stored in a cookie
+// (five pending logins must fit in one Cookie header under common 8 KB proxy limits).
+const maxReturnTo = 512
 
 // safeReturnTo reports whether target may be used as a redirect after login, so that
 // neither a crafted login link nor an IdP-initiated RelayState can send the user to
