@@ -2,7 +2,7 @@ package sp
 
 import (
 	"encoding/base64"
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -43,6 +43,9 @@ func checkBase64(st *state) Check {
 			"about "+strconv.Itoa(max)+" bytes", "raise Config.Limits.MaxDecodedSize if the response is genuine")
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
+	if err == nil && len(b) == 0 {
+		err = errEmpty
+	}
 	if err != nil {
 		return failed(ErrMalformed, "base64", "a base64-encoded SAML Response", "a value that is not base64 ("+err.Error()+")",
 			"post the response with the HTTP-POST binding: SAMLResponse must be the base64 of the XML")
@@ -80,7 +83,10 @@ func checkXML(st *state) Check {
 	return passed("well-formed XML within limits", "ok")
 }
 
-var errDuplicateID = fmt.Errorf("duplicate ID")
+var (
+	errDuplicateID = errors.New("duplicate ID")
+	errEmpty       = errors.New("nothing but whitespace")
+)
 
 func collectID(ids map[string]bool, el *etree.Element, dup *string) error {
 	for _, a := range el.Attr {
