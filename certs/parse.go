@@ -48,7 +48,7 @@ func Parse(data []byte) ([]*x509.Certificate, error) {
 	if isBase64Text(text) {
 		der, err := decodeBase64(text)
 		if err != nil {
-			return nil, inputErr(ErrMalformed, "base64 text that does not decode", "the text was probably cut off or changed while copying; copy it again", err)
+			return nil, inputErr(ErrMalformed, "base64 text that does not decode (damaged or incomplete)", "the text was probably cut off or changed while copying; copy it again", err)
 		}
 		return parseDER(der, "base64")
 	}
@@ -77,7 +77,7 @@ func parsePEM(text []byte) ([]*x509.Certificate, error) {
 		case label == "CERTIFICATE" || label == "X509 CERTIFICATE" || label == "TRUSTED CERTIFICATE":
 			der, err := decodeBase64(b.body)
 			if err != nil {
-				return nil, inputErr(ErrMalformed, where+" with damaged base64", "the block was probably cut off or changed while copying; copy it again", err)
+				return nil, inputErr(ErrMalformed, where+" with damaged or incomplete base64", "the block was probably cut off or changed while copying; copy it again", err)
 			}
 			if label == "TRUSTED CERTIFICATE" {
 				// OpenSSL appends trust settings after the certificate; keep the certificate.

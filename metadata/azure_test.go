@@ -10,8 +10,8 @@ import (
 )
 
 func TestFromAzureDerivesTheIssuerOfEachCloud(t *testing.T) {
-	cert := string(recorded.Read(t, "021-wire-server-2025.cert.pem"))
-	want := certs.Thumbprint(recordedCert(t, "021-wire-server-2025.cert.pem"))
+	cert := testCertPEM(t)
+	want := certs.Thumbprint(testCert(t))
 	const tid = "92b20d54-6bdd-4686-9286-c44865f50277"
 	tests := []struct {
 		name, loginURL, entityID, ssoURL string
@@ -61,7 +61,7 @@ func TestFromAzureAgreesWithRecordedFederationMetadata(t *testing.T) {
 }
 
 func TestFromAzureRejectsWhatIsNotAnEntraSAMLLoginURL(t *testing.T) {
-	cert := string(recorded.Read(t, "021-wire-server-2025.cert.pem"))
+	cert := testCertPEM(t)
 	const tid = "92b20d54-6bdd-4686-9286-c44865f50277"
 	tests := []struct {
 		name, loginURL, says string
@@ -106,7 +106,7 @@ func TestFromAzureRejectsWhatIsNotAnEntraSAMLLoginURL(t *testing.T) {
 
 func TestFromAzureRejectsWhatIsNotTheCertificate(t *testing.T) {
 	const loginURL = "https://login.microsoftonline.com/92b20d54-6bdd-4686-9286-c44865f50277/saml2"
-	thumb := certs.Thumbprint(recordedCert(t, "021-wire-server-2025.cert.pem"))
+	thumb := certs.Thumbprint(testCert(t))
 	tests := []struct {
 		name, cert string
 		kind       error
@@ -114,8 +114,8 @@ func TestFromAzureRejectsWhatIsNotTheCertificate(t *testing.T) {
 	}{
 		{"empty", "", certs.ErrEmpty, "empty"},
 		{"thumbprint", thumb, certs.ErrNotCertificate, "thumbprint"},
-		{"metadata XML", string(recorded.Read(t, "022-wire-server-2025-federationmetadata.xml")), certs.ErrNotCertificate, "metadata"},
-		{"truncated", string(recorded.Read(t, "021-wire-server-2025.cert.pem"))[:300], certs.ErrMalformed, "truncated"},
+		{"metadata XML", entity("https://idp.example/", idpDescriptor(kd("signing", testCert(t)), redirectSSO)), certs.ErrNotCertificate, "metadata"},
+		{"truncated", testCertPEM(t)[:300], certs.ErrMalformed, "truncated"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,12 +1,20 @@
 package metadata
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"math/big"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/internal/recorded"
@@ -59,4 +67,49 @@ func entity(entityID, body string) string {
 
 func idpDescriptor(parts ...string) string {
 	return `<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` + strings.Join(parts, "") + `</IDPSSODescriptor>`
+}
+
+type signer struct {
+	key  crypto.Signer
+	cert *x509.Certificate
+}
+
+var (
+	signersOnce sync.Once
+	signers     []signer
+)
+
+// testSigners are three ECDSA keys with self-signed certificates, made once: cheap, and
+// independent of the recorded data so the rules they test hold on any checkout.
+func testSigners(t testing.TB) []signer {
+	t.Helper()
+	signersOnce.Do(func() {
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := range 3 {
+			key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			if err != nil {
+				panic(err)
+			}
+			tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 1)), Subject: pkix.Name{CommonName: fmt.Sprintf("idp%d.example", i)},
+				NotBefore: now, NotAfter: now.Add(time.Hour)}
+			der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+			if err != nil {
+				panic(err)
+			}
+			c, err := x509.ParseCertificate(der)
+			if err != nil {
+				panic(err)
+			}
+			signers = append(signers, signer{key: key, cert: c})
+		}
+	})
+	return signers
+}
+
+func testSigner(t testing.TB) signer { return testSigners(t)[0] }
+
+func testCert(t testing.TB) *x509.Certificate { return testSigner(t).cert }
+
+func testCertPEM(t testing.TB) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: testCert(t).Raw}))
 }

@@ -12,8 +12,7 @@ import (
 )
 
 func TestSPMetadataRoundTrip(t *testing.T) {
-	signing := recordedCert(t, "021-wire-server-2025.cert.pem")
-	encryption := recordedCert(t, "007-wire-2018.cert.pem")
+	signing, encryption := testSigners(t)[0].cert, testSigners(t)[1].cert
 	validUntil := time.Date(2027, 6, 1, 12, 0, 0, 0, time.FixedZone("CEST", 2*3600))
 	m := SP{
 		EntityID:              "https://app.example/organizations/acme & co/saml",

@@ -2,18 +2,10 @@ package metadata
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
@@ -86,9 +78,33 @@ func TestParseSignedIdPReadsTheSignedEntity(t *testing.T) {
 	}
 }
 
+// tamperFixture is signed metadata and the spellings its signature uses.
+type tamperFixture struct {
+	data                []byte
+	signer              *x509.Certificate
+	sigOpen, sigClose   string // the Signature element's tags as written
+	sigMethod, location string // a SignatureMethod URI and an endpoint URL fragment present in data
+}
+
+// Run on Entra's own signed metadata (022) and on metadata signed here, so the rules are
+// checked on any checkout and on the real thing where it is available.
 func TestVerifySignatureRejectsTamperingAndOddShapes(t *testing.T) {
-	data := recorded.Read(t, "022-wire-server-2025-federationmetadata.xml")
-	signer := recordedCert(t, "021-wire-server-2025.cert.pem")
+	t.Run("generated", func(t *testing.T) {
+		s := testSigner(t)
+		testTampering(t, tamperFixture{signMetadata(t, s, dsig.ECDSASHA256SignatureMethod), s.cert,
+			"<ds:Signature ", "</ds:Signature>", "xmldsig-more#ecdsa-sha256", "/sso/redirect\""})
+	})
+	t.Run("recorded 022", func(t *testing.T) {
+		testTampering(t, tamperFixture{recorded.Read(t, "022-wire-server-2025-federationmetadata.xml"), recordedCert(t, "021-wire-server-2025.cert.pem"),
+			"<Signature ", "</Signature>", "xmldsig-more#rsa-sha256", "/saml2\""})
+	})
+}
+
+func testTampering(t *testing.T, f tamperFixture) {
+	data, signer := f.data, f.signer
+	if err := VerifySignature(data, signer); err != nil {
+		t.Fatalf("untouched fixture: %v", err)
+	}
 	replace := func(old, new string) []byte {
 		t.Helper()
 		if !bytes.Contains(data, []byte(old)) {
@@ -96,27 +112,34 @@ func TestVerifySignatureRejectsTamperingAndOddShapes(t *testing.T) {
 		}
 		return bytes.Replace(data, []byte(old), []byte(new), 1)
 	}
-	sigStart := bytes.Index(data, []byte("<Signature "))
-	sigEnd := bytes.Index(data, []byte("</Signature>")) + len("</Signature>")
+	sigStart := bytes.Index(data, []byte(f.sigOpen))
+	sigEnd := bytes.Index(data, []byte(f.sigClose)) + len(f.sigClose)
+	if sigStart < 0 || sigEnd < len(f.sigClose) {
+		t.Fatal("fixture has no Signature element")
+	}
 	sig := string(data[sigStart:sigEnd])
 	unsigned := string(data[:sigStart]) + string(data[sigEnd:])
+	declEnd := bytes.Index(data, []byte("?>")) + 2 // 0+2 without a declaration: keeps "<" out
+	if declEnd == 1 {
+		declEnd = 0
+	}
 	tests := []struct {
 		name    string
 		doc     []byte
 		trusted []*x509.Certificate
 		says    string
 	}{
-		{"SSO URL changed", replace("/saml2\"", "/saml2x\""), []*x509.Certificate{signer}, "does not verify"},
+		{"endpoint URL changed", replace(f.location, "x"+f.location), []*x509.Certificate{signer}, "does not verify"},
 		{"no trusted certificate", data, nil, "no trusted certificate"},
 		{"unsigned", []byte(unsigned), []*x509.Certificate{signer}, "unsigned"},
 		{"two signatures", []byte(strings.Replace(string(data), sig, sig+sig, 1)), []*x509.Certificate{signer}, "2 Signature elements"},
 		{"signature moved after the descriptors", []byte(strings.Replace(unsigned, "</EntityDescriptor>", sig+"</EntityDescriptor>", 1)), []*x509.Certificate{signer}, "not its Signature"},
-		{"reference to another element", replace(`<Reference URI="#_`, `<Reference URI="#x_`), []*x509.Certificate{signer}, "Reference to"},
+		{"reference to another element", replace(`URI="#_`, `URI="#x_`), []*x509.Certificate{signer}, "Reference to"},
 		{"root ID removed", replace(` ID="_`, ` xID="_`), []*x509.Certificate{signer}, "without an ID"},
-		{"SHA-1 signature method", replace("xmldsig-more#rsa-sha256", "xmldsig#rsa-sha1\" x=\""), []*x509.Certificate{signer}, "signature algorithm"},
+		{"SHA-1 signature method", replace(f.sigMethod, "xmldsig#rsa-sha1\" x=\""), []*x509.Certificate{signer}, "signature algorithm"},
 		{"SHA-1 digest", replace("xmlenc#sha256", "xmldsig#sha1"), []*x509.Certificate{signer}, "digest algorithm"},
 		{"XSLT transform", replace("xmldsig#enveloped-signature", "http://www.w3.org/TR/1999/REC-xslt-19991116"), []*x509.Certificate{signer}, "transform"},
-		{"wrapped in an unsigned EntitiesDescriptor", []byte(`<EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata">` + strings.TrimPrefix(string(data), `<?xml version="1.0" encoding="utf-8"?>`) + `</EntitiesDescriptor>`), []*x509.Certificate{signer}, "unsigned"},
+		{"wrapped in an unsigned EntitiesDescriptor", []byte(`<EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata">` + string(data[declEnd:]) + `</EntitiesDescriptor>`), []*x509.Certificate{signer}, "unsigned"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +158,7 @@ func TestVerifySignatureRejectsTamperingAndOddShapes(t *testing.T) {
 // with the attacker's certificate in KeyInfo, fails against the pinned certificate.
 func TestVerifySignatureIgnoresKeyInfo(t *testing.T) {
 	signer := testSigner(t)
-	pinned := recordedCert(t, "021-wire-server-2025.cert.pem")
+	pinned := testSigners(t)[1].cert
 	doc := signMetadata(t, signer, dsig.ECDSASHA256SignatureMethod)
 	if !bytes.Contains(doc, []byte("<ds:X509Certificate>")) {
 		t.Fatal("test signature carries no KeyInfo certificate")
@@ -170,37 +193,6 @@ func TestVerifySignatureAlgorithmPolicy(t *testing.T) {
 			}
 		})
 	}
-}
-
-type signer struct {
-	key  crypto.Signer
-	cert *x509.Certificate
-}
-
-var (
-	signerOnce sync.Once
-	testSig    signer
-)
-
-// testSigner is an ECDSA key and certificate: cheap to make, and it exercises the
-// non-RSA path.
-func testSigner(t *testing.T) signer {
-	t.Helper()
-	signerOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "idp.example"}, NotBefore: now, NotAfter: now.Add(time.Hour)}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			panic(err)
-		}
-		c, _ := x509.ParseCertificate(der)
-		testSig = signer{key: key, cert: c}
-	})
-	return testSig
 }
 
 // signMetadata signs a small IdP EntityDescriptor the way Entra does (enveloped,
