@@ -68,7 +68,15 @@ func (s *SP) gateLimits() xmlgate.Limits {
 func checkXML(st *state) Check {
 	st.ids = make(map[string]bool)
 	var dup string
-	doc, err := xmlgate.Parse(st.xml, st.sp.gateLimits(), func(el *etree.Element, _ string) error {
+	// The gate's walk already resolves every element's namespace: note the assertions
+	// and signatures on the way, so the shape check needs no second walk.
+	doc, err := xmlgate.Parse(st.xml, st.sp.gateLimits(), func(el *etree.Element, ns string) error {
+		switch {
+		case ns == assertNS && (el.Tag == "Assertion" || el.Tag == encryptedElement):
+			st.assertions = append(st.assertions, el)
+		case ns == dsigNS && el.Tag == "Signature":
+			st.signatures = append(st.signatures, el)
+		}
 		return collectID(st.ids, el, &dup)
 	})
 	if err != nil {
@@ -115,25 +123,7 @@ func checkShape(st *state) Check {
 	// Exactly one assertion, a direct child of the Response, and no other anywhere
 	// (not in Extensions, Advice, a Signature's Object, …). Signatures only as direct
 	// children of the Response or that assertion.
-	var assertions, sigs []*etree.Element
-	var walk func(*etree.Element)
-	walk = func(e *etree.Element) {
-		for _, t := range e.Child {
-			c, ok := t.(*etree.Element)
-			if !ok {
-				continue
-			}
-			ns := c.NamespaceURI()
-			switch {
-			case ns == assertNS && (c.Tag == "Assertion" || c.Tag == encryptedElement):
-				assertions = append(assertions, c)
-			case ns == dsigNS && c.Tag == "Signature":
-				sigs = append(sigs, c)
-			}
-			walk(c)
-		}
-	}
-	walk(root)
+	assertions, sigs := st.assertions, st.signatures
 	if len(assertions) == 0 {
 		if c := statusOf(root); c.Err != nil {
 			return c // The IdP refused: say so, not "no assertion".

@@ -27,6 +27,10 @@ type state struct {
 	doc     *etree.Document
 	ids     map[string]bool // every ID attribute value in the document(s)
 
+	// Every {assertion}Assertion / EncryptedAssertion and {dsig}Signature element, as
+	// the gate's walk met them.
+	assertions, signatures []*etree.Element
+
 	// As received.
 	resp      *etree.Element // the Response root
 	respSig   *etree.Element // its direct-child Signature, if any
