@@ -59,6 +59,7 @@ func (a *App) idpFromSettings(s *IdPSettings) (*metadata.IdP, fieldErrors, field
 			var ie *certs.InputError
 			if errors.As(err, &ie) && strings.Contains(ie.Found, "private key") {
 				s.Certificate = ""
+				errs[fieldCertificate] += " It was removed from the form and not saved."
 			}
 			break
 		}

@@ -31,6 +31,7 @@ var (
 	otherCertPEM       string // a certificate that did not sign anything: the "wrong certificate"
 	otherKeyPEM        string
 	otherCertThumbprnt string
+	expiredCertPEM     string
 )
 
 // sharedKeys makes the RSA keys once per test binary; generating them is the slowest step.
@@ -52,6 +53,11 @@ func sharedKeys(t *testing.T) {
 		k, _ := other.KeyPEM()
 		otherKeyPEM = string(k)
 		otherCertThumbprnt = certs.Thumbprint(other.Certificate)
+		expired, err := certs.GenerateKeyPair("Expired", fixedNow.AddDate(-3, 0, 0), 2*365*24*time.Hour)
+		if err != nil {
+			panic(err)
+		}
+		expiredCertPEM = string(expired.CertificatePEM())
 	})
 }
 
@@ -92,7 +98,10 @@ func newTestServer(t *testing.T) *testServer {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // browser is an http.Client with cookies that follows redirects and, like a browser with
 // script, submits the IdP's auto-posting form.

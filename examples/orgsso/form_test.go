@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+const entraLogin = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/saml2"
+
+// postSettings submits the SSO form for acme straight to the handler.
+func postSettings(t *testing.T, ts *testServer, form url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, ts.srv.URL+"/organizations/acme/settings/sso", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	ts.app.ServeHTTP(rec, req)
+	return rec
+}
+
+// fieldMessage returns the text of the error (or warning) shown under a field.
+func fieldMessage(body, kind, field string) string {
+	start := strings.Index(body, `id="`+kind+`-`+field+`">`)
+	if start < 0 {
+		return ""
+	}
+	rest := body[start+len(`id="`+kind+`-`+field+`">`):]
+	return html.UnescapeString(rest[:strings.Index(rest, "</div>")])
+}
+
+// TestSettingsFormRejectsBadInputWithFieldMessages: every bad paste gets a message under the
+// field it concerns, and nothing is saved.
+func TestSettingsFormRejectsBadInputWithFieldMessages(t *testing.T) {
+	ts := newTestServer(t)
+	demoCert := ts.app.demo.CertificatePEM()
+	tests := []struct {
+		name       string
+		signOnURL  string
+		cert       string
+		entityID   string
+		wantField  string
+		wantSubstr string
+	}{
+		{"empty sign-on URL", "", demoCert, "", fieldSignOnURL, `Required. Paste the IdP's sign-on URL: in Entra, "Login URL"`},
+		{"empty certificate", entraLogin, "", "", fieldCertificate, `Required. Paste the IdP's signing certificate`},
+		{"Entra Identifier pasted as Login URL", "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/", demoCert, "", fieldSignOnURL, `is the "Microsoft Entra Identifier" (the issuer), not the Login URL`},
+		{"My Apps URL pasted as Login URL", "https://myapps.microsoft.com/signin/app/1234?tenantId=x", demoCert, "", fieldSignOnURL, `My Apps "User access URL"`},
+		{"tenant domain instead of tenant ID", "https://login.microsoftonline.com/contoso.onmicrosoft.com/saml2", demoCert, "", fieldSignOnURL, "the tenant as a domain name"},
+		{"federation metadata URL", "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/federationmetadata/2007-06/federationmetadata.xml", demoCert, "", fieldSignOnURL, "the federation metadata URL"},
+		{"OAuth endpoint", "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/authorize", demoCert, "", fieldSignOnURL, "which is not the SAML endpoint"},
+		{"not a URL", "login.microsoftonline", demoCert, "", fieldSignOnURL, "is not an absolute https URL"},
+		{"plain http to another host", "http://idp.example.com/sso", demoCert, "https://idp.example.com", fieldSignOnURL, "uses plain http"},
+		{"other IdP without entity ID", "https://idp.example.com/sso", demoCert, "", fieldIdPEntityID, "Required when the Sign-on URL is not Entra's"},
+		{"private key pasted as certificate", entraLogin, otherKeyPEM, "", fieldCertificate, "This is not a certificate: found a private key"},
+		{"thumbprint pasted as certificate", entraLogin, "80CC2EF7CB636C4A0A2056488EB4DEAB04591624", "", fieldCertificate, "thumbprint"},
+		{"truncated certificate", entraLogin, demoCert[:200] + "\n-----END CERTIFICATE-----", "", fieldCertificate, "This certificate is damaged"},
+		{"metadata XML pasted as certificate", entraLogin, `<?xml version="1.0"?><EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata"/>`, "", fieldCertificate, "This is not a certificate"},
+		{"expired certificate", entraLogin, expiredCertPEM, "", fieldCertificate, "expired on"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			form := settingsForm(tt.signOnURL, tt.cert)
+			form.Set(fieldIdPEntityID, tt.entityID)
+			rec := postSettings(t, ts, form)
+			body := rec.Body.String()
+			if rec.Code != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", rec.Code)
+			}
+			if got := fieldMessage(body, "error", tt.wantField); !strings.Contains(got, tt.wantSubstr) {
+				t.Errorf("message under %s = %q, want it to contain %q", tt.wantField, got, tt.wantSubstr)
+			}
+			if !strings.Contains(body, "Nothing was saved") {
+				t.Error("the page does not say that nothing was saved")
+			}
+			o, err := ts.store.Org(context.Background(), "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.PendingVersion != 1 || o.Pending.SignOnURL != ts.app.demo.LoginURL() {
+				t.Errorf("bad input was saved: version %d, %+v", o.PendingVersion, o.Pending)
+			}
+		})
+	}
+}
+
+// TestPrivateKeyIsNeverEchoedBack: a private key pasted by mistake is not sent back in the
+// re-rendered form.
+func TestPrivateKeyIsNeverEchoedBack(t *testing.T) {
+	ts := newTestServer(t)
+	rec := postSettings(t, ts, settingsForm(entraLogin, otherKeyPEM))
+	keyLine := strings.Split(otherKeyPEM, "\n")[1]
+	if strings.Contains(rec.Body.String(), keyLine) {
+		t.Fatal("the private key came back in the page")
+	}
+	// The other fields are kept, so nothing the admin typed is lost.
+	if !strings.Contains(rec.Body.String(), `value="`+entraLogin+`"`) {
+		t.Error("the Sign-on URL was not kept in the form")
+	}
+}
+
+// TestValidEntraSettingsGoToEntra: a well-formed Entra Login URL and certificate are saved
+// and the browser is sent to Entra with an AuthnRequest; no network is needed for that.
+func TestValidEntraSettingsGoToEntra(t *testing.T) {
+	ts := newTestServer(t)
+	rec := postSettings(t, ts, settingsForm(entraLogin, otherCertPEM))
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("status %d:\n%s", rec.Code, rec.Body)
+	}
+	loc, _ := url.Parse(rec.Header().Get("Location"))
+	if loc.Scheme+"://"+loc.Host+loc.Path != entraLogin || loc.Query().Get("SAMLRequest") == "" || !isTestRelayState(loc.Query().Get("RelayState")) {
+		t.Errorf("redirect = %s", loc)
+	}
+	o, _ := ts.store.Org(context.Background(), "acme")
+	if o.PendingVersion != 2 || o.Pending.SignOnURL != entraLogin || o.Tested() {
+		t.Errorf("saved org = %+v", o)
+	}
+	var c *http.Cookie
+	for _, k := range rec.Result().Cookies() {
+		if k.Name == testCookie {
+			c = k
+		}
+	}
+	if c == nil || c.Value != loc.Query().Get("RelayState") || !c.HttpOnly {
+		t.Errorf("test cookie = %+v", c)
+	}
+}
+
+// TestOtherIdPWithEntityID accepts a non-Entra IdP when its Entity ID is given.
+func TestOtherIdPWithEntityID(t *testing.T) {
+	ts := newTestServer(t)
+	form := settingsForm("https://idp.example.com/saml/sso", otherCertPEM)
+	form.Set(fieldIdPEntityID, "https://idp.example.com/metadata")
+	if rec := postSettings(t, ts, form); rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "https://idp.example.com/saml/sso?") {
+		t.Fatalf("status %d, Location %q", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// TestCrossOriginFormPostIsRefused: another site cannot submit the settings form.
+func TestCrossOriginFormPostIsRefused(t *testing.T) {
+	ts := newTestServer(t)
+	req := httptest.NewRequest(http.MethodPost, ts.srv.URL+"/organizations/acme/settings/sso/disable", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	rec := httptest.NewRecorder()
+	ts.app.ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden {
+		t.Fatalf("status %d, want 403", rec.Code)
+	}
+}
