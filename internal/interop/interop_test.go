@@ -3,10 +3,12 @@ package interop
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +31,9 @@ type peerSpec struct {
 	// verifiesRequests: the peer checks our AuthnRequest's redirect signature when given
 	// our certificate (SimpleSAMLphp and Lasso; pysaml2's script cannot).
 	verifiesRequests bool
+	// refusal is what the peer says, per request binding, when our request's signature
+	// does not verify.
+	refusal map[string]string
 	// extra returns script options for one run: pysaml2 chooses its digest separately
 	// (library default SHA-1), so it is matched to the signature algorithm; pysaml2 and
 	// Lasso get our SSO URL so the request's Destination is checked against it.
@@ -67,6 +72,10 @@ var specs = map[string]peerSpec{
 		name:             NameLasso,
 		algs:             []string{RSASHA256, RSASHA512}, // Lasso pairs rsa-sha512 with a SHA-384 digest
 		verifiesRequests: true,
+		refusal: map[string]string{
+			spInitiated:     "DsInvalidSignatureError",            // query-string signature
+			spInitiatedPOST: "DsSignatureVerificationFailedError", // enveloped XML signature
+		},
 		extra: func(idp *metadata.IdP, _ string) []string {
 			return []string{"--sso-url", idp.SSOURL}
 		},
@@ -76,8 +85,12 @@ var specs = map[string]peerSpec{
 		name:             NameSimpleSAMLphp,
 		algs:             []string{RSASHA256, RSASHA512},
 		verifiesRequests: true,
-		extra:            func(*metadata.IdP, string) []string { return nil },
-		wireName:         asGiven,
+		refusal: map[string]string{
+			spInitiated:     "Unable to validate signature on query string",
+			spInitiatedPOST: "Unable to validate Signature",
+		},
+		extra:    func(*metadata.IdP, string) []string { return nil },
+		wireName: asGiven,
 	},
 }
 
@@ -178,8 +191,59 @@ func testPeer(t *testing.T, name string) {
 			if _, err := v.ValidateResponse(context.Background(), r.res.Response, r.requestIDs...); !errors.Is(err, sp.ErrSignature) {
 				t.Errorf("validated against an untrusted certificate: %v, want ErrSignature", err)
 			}
+			// This peer's serialisation, changed after signing: another user.
+			tampered := strings.ReplaceAll(string(r.res.XML), nameID, "mallory@example.com")
+			v = r.newSP(t, idp, nil)
+			if _, err := v.ValidateResponse(context.Background(), base64.StdEncoding.EncodeToString([]byte(tampered)), r.requestIDs...); !errors.Is(err, sp.ErrSignature) {
+				t.Errorf("NameID changed after signing: %v, want ErrSignature", err)
+			}
+			// The peer's validity window, read from its timestamps, closes.
+			late := newSPAt(t, idp, r.now.Add(time.Hour), r.key, r.flow == idpInitiated, nil)
+			if _, err := late.ValidateResponse(context.Background(), r.res.Response, r.requestIDs...); !errors.Is(err, sp.ErrExpired) {
+				t.Errorf("an hour later: %v, want ErrExpired", err)
+			}
+			// The admin's "Test SAML configuration" report agrees.
+			d := r.newSP(t, idp, nil).Diagnose(context.Background(), r.res.Response, r.requestIDs...)
+			if !d.OK || len(d.Failed()) > 0 || d.Assertion == nil || d.Assertion.NameID.Value != nameID {
+				t.Errorf("Diagnose: OK=%v failed=%+v", d.OK, d.Failed())
+			}
+			d = r.newSP(t, &wrong, nil).Diagnose(context.Background(), r.res.Response, r.requestIDs...)
+			if f := d.Failed(); d.OK || len(f) == 0 || !errors.Is(f[0].Err, sp.ErrSignature) {
+				t.Errorf("Diagnose with an untrusted certificate: OK=%v failed=%+v, want a signature failure first", d.OK, f)
+			}
 		})
 	}
+
+	// Other NameID and attribute name formats the peer offers.
+	t.Run("persistent-nameid-uri-attribute-names", func(t *testing.T) {
+		parallelIfInProcess(t, name)
+		const persistent = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+		opts := Options{Sign: SignBoth, SigAlg: RSASHA256, NameIDFormat: "persistent"}
+		if name == NamePySAML2 {
+			opts.Extra = []string{"--attr-map", "verbatim"} // names as given; NameFormat stays uri
+		} else {
+			opts.Extra = []string{"--attr-name-format", "uri"}
+		}
+		r := issue(t, b, spec, idp, spKey, idpInitiated, opts)
+		a, err := r.sp.ValidateResponse(context.Background(), r.res.Response)
+		if err != nil {
+			r.save(t)
+			t.Fatalf("ValidateResponse: %v", err)
+		}
+		if a.NameID.Value != nameID || a.NameID.Format != persistent {
+			t.Errorf("NameID = %q (format %q), want %q (%s)", a.NameID.Value, a.NameID.Format, nameID, persistent)
+		}
+		for _, rel := range released {
+			got, ok := a.Attributes[rel.Name]
+			if !ok || !slices.Equal(got.Values, rel.Values) {
+				t.Errorf("attribute %q = %+v, want values %q; names %q", rel.Name, got, rel.Values, a.AttributeNames)
+				continue
+			}
+			if want := "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"; got.NameFormat != want && !(name == NamePySAML2 && got.NameFormat == "") {
+				t.Errorf("attribute %q NameFormat = %q, want %q", rel.Name, got.NameFormat, want)
+			}
+		}
+	})
 
 	// The peer's own unsigned response must never be accepted, and neither may SHA-1
 	// without the opt-in.
@@ -220,8 +284,12 @@ func testPeer(t *testing.T, name string) {
 				impostor := newSPAt(t, idp, time.Now(), keys(t).stranger, false, nil)
 				req, _ := authnRequest(t, impostor, flow, "rs")
 				opts := Options{AuthnRequest: req, SPCertPEM: spKey.CertificatePEM(), Extra: spec.extra(idp, RSASHA256)}
-				if _, err := b.peer.Issue(context.Background(), opts, t.TempDir()); err == nil {
+				_, err := b.peer.Issue(context.Background(), opts, t.TempDir())
+				switch {
+				case err == nil:
 					t.Errorf("%s issued a response to an AuthnRequest signed with a key other than the SP certificate it was given", name)
+				case errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), spec.refusal[flow]):
+					t.Errorf("%s failed, but not by refusing the signature (want %q in the error): %v", name, spec.refusal[flow], err)
 				}
 			})
 		}
@@ -370,6 +438,11 @@ func (r *issued) save(t *testing.T) {
 	t.Logf("failing input saved in %s", dir)
 }
 
+var (
+	sessionIndexRE = regexp.MustCompile(`<(?:\w+:)?AuthnStatement\b[^>]*\sSessionIndex="([^"]*)"`)
+	classRefRE     = regexp.MustCompile(`<(?:\w+:)?AuthnContextClassRef>([^<]*)<`)
+)
+
 // checkAssertion asserts what the peer was told to say arrived, read by our SP.
 func checkAssertion(t *testing.T, spec peerSpec, idp *metadata.IdP, r *issued, a *assertion.Assertion) {
 	t.Helper()
@@ -408,6 +481,15 @@ func checkAssertion(t *testing.T, spec peerSpec, idp *metadata.IdP, r *issued, a
 		if got.Name != name {
 			t.Errorf("attribute keyed %q has Name %q", name, got.Name)
 		}
+	}
+	// Session facts, compared with what the peer wrote (Lasso sends no SessionIndex).
+	if m := sessionIndexRE.FindSubmatch(r.res.XML); m != nil && a.SessionIndex != string(m[1]) {
+		t.Errorf("SessionIndex = %q, the response says %q", a.SessionIndex, m[1])
+	} else if m == nil && a.SessionIndex != "" {
+		t.Errorf("SessionIndex = %q, the response has none", a.SessionIndex)
+	}
+	if m := classRefRE.FindSubmatch(r.res.XML); m == nil || a.AuthnContextClassRef != string(m[1]) {
+		t.Errorf("AuthnContextClassRef = %q, the response says %q", a.AuthnContextClassRef, m)
 	}
 	// Only what was released: the peers' own defaults (uid etc.) are not added.
 	if len(a.Attributes) != len(released) {

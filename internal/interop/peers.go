@@ -284,6 +284,10 @@ func run(ctx context.Context, env []string, name string, args ...string) (string
 	// A background child that kept our pipes open must not hang the test.
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			// Timed out: say so, so that a test expecting the IdP to refuse cannot pass on a hang.
+			err = fmt.Errorf("%w after %v (%v)", ctx.Err(), runTimeout, err)
+		}
 		return stdout.String(), stderr.String(), fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), firstArg(args), err, tail(stderr.String(), 2000))
 	}
 	return stdout.String(), stderr.String(), nil
