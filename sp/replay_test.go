@@ -64,3 +64,8 @@ var errCacheDown = errors.New("cache down")
 type failingCache struct{}
 
 func (failingCache) Remember(context.Context, string, time.Time) error { return errCacheDown }
+
+// forgetful is a ReplayCache that accepts everything, for benchmarks.
+type forgetful struct{}
+
+func (forgetful) Remember(context.Context, string, time.Time) error { return nil }
