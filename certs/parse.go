@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxInput bounds what Parse reads. A certificate is a few kilobytes; a pasted chain a
@@ -32,6 +33,9 @@ func Parse(data []byte) ([]*x509.Certificate, error) {
 			fmt.Sprintf("a certificate is a few kilobytes; this limit is %d bytes", MaxInput), nil)
 	}
 	text := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))) // UTF-8 BOM from Windows editors
+	if utf8.Valid(text) {
+		text = unescape(text)
+	}
 	switch {
 	case len(text) == 0:
 		return nil, &InputError{Kind: ErrEmpty, Found: "nothing (empty input)", Expected: expected,
@@ -56,6 +60,21 @@ func Parse(data []byte) ([]*x509.Certificate, error) {
 		return parseDER(data, "DER")
 	}
 	return nil, inputErr(ErrMalformed, fmt.Sprintf("%d bytes that are neither PEM, base64 nor DER", len(text)), "", nil)
+}
+
+// unescape undoes what happens to a certificate kept in a JSON value, a quoted .env or
+// YAML string, or a shell variable: surrounding quotes, and line breaks written as \n
+// (JSON also writes / as \/). Backslashes never occur in PEM or base64, so this cannot
+// change a certificate that was pasted plainly.
+func unescape(text []byte) []byte {
+	if n := len(text); n >= 2 && (text[0] == '"' || text[0] == '\'') && text[n-1] == text[0] {
+		text = bytes.TrimSpace(text[1 : n-1])
+	}
+	if !bytes.Contains(text, []byte(`\`)) {
+		return text
+	}
+	r := strings.NewReplacer(`\r\n`, "\n", `\n`, "\n", `\r`, "\n", `\/`, "/")
+	return bytes.TrimSpace([]byte(r.Replace(string(text))))
 }
 
 // pemBlock is one BEGIN/END pair. Parsing it here rather than with encoding/pem lets

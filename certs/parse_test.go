@@ -73,20 +73,23 @@ func forms(c recordedCert) map[string][]byte {
 	b64 := base64.StdEncoding.EncodeToString(c.der)
 	lf := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.der})
 	return map[string][]byte{
-		"recorded file":                 c.pem,
-		"PEM LF":                        lf,
-		"PEM CRLF":                      bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n")),
-		"PEM with BOM, text around":     append(append([]byte("\xef\xbb\xbfSubject: Entra\r\n"), lf...), "\r\n\r\nthis line is junk\n-----\n"...),
-		"PEM squeezed onto one line":    bytes.ReplaceAll(bytes.TrimSpace(lf), []byte("\n"), []byte(" ")),
-		"PEM indented":                  bytes.ReplaceAll(lf, []byte("\n"), []byte("\n    ")),
-		"base64 one line":               []byte(b64),
-		"base64 64-column LF":           []byte(wrap(b64, 64, "\n")),
-		"base64 76-column CRLF":         []byte(wrap(b64, 76, "\r\n") + "\r\n"),
-		"base64 with spaces and tabs":   []byte("  " + wrap(b64, 10, " \t") + "  "),
-		"base64 without padding":        []byte(strings.TrimRight(b64, "=")),
-		"DER (Entra Certificate (Raw))": c.der,
-		"X509 CERTIFICATE label":        pem.EncodeToMemory(&pem.Block{Type: "X509 CERTIFICATE", Bytes: c.der}),
-		"TRUSTED CERTIFICATE with aux":  pem.EncodeToMemory(&pem.Block{Type: "TRUSTED CERTIFICATE", Bytes: append(append([]byte{}, c.der...), 0x30, 0x00)}),
+		"recorded file":                   c.pem,
+		"PEM LF":                          lf,
+		"PEM CRLF":                        bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n")),
+		"PEM with BOM, text around":       append(append([]byte("\xef\xbb\xbfSubject: Entra\r\n"), lf...), "\r\n\r\nthis line is junk\n-----\n"...),
+		"PEM squeezed onto one line":      bytes.ReplaceAll(bytes.TrimSpace(lf), []byte("\n"), []byte(" ")),
+		"PEM indented":                    bytes.ReplaceAll(lf, []byte("\n"), []byte("\n    ")),
+		"base64 one line":                 []byte(b64),
+		"base64 64-column LF":             []byte(wrap(b64, 64, "\n")),
+		"base64 76-column CRLF":           []byte(wrap(b64, 76, "\r\n") + "\r\n"),
+		"base64 with spaces and tabs":     []byte("  " + wrap(b64, 10, " \t") + "  "),
+		"base64 without padding":          []byte(strings.TrimRight(b64, "=")),
+		"DER (Entra Certificate (Raw))":   c.der,
+		"PEM in an env var (\\n escapes)": []byte(strings.ReplaceAll(string(lf), "\n", `\n`)),
+		"PEM as a JSON string":            []byte(`"` + strings.ReplaceAll(strings.ReplaceAll(string(lf), "/", `\/`), "\n", `\n`) + `"`),
+		"base64 in single quotes":         []byte("'" + b64 + "'"),
+		"X509 CERTIFICATE label":          pem.EncodeToMemory(&pem.Block{Type: "X509 CERTIFICATE", Bytes: c.der}),
+		"TRUSTED CERTIFICATE with aux":    pem.EncodeToMemory(&pem.Block{Type: "TRUSTED CERTIFICATE", Bytes: append(append([]byte{}, c.der...), 0x30, 0x00)}),
 	}
 }
 
@@ -106,6 +109,18 @@ func TestParseReadsEveryRecordedCertificateInEveryForm(t *testing.T) {
 					t.Errorf("thumbprint %s, want %s", got, want)
 				}
 			})
+		}
+	}
+}
+
+// The same forms with a generated certificate, so they are checked on any checkout.
+func TestParseReadsAGeneratedCertificateInEveryForm(t *testing.T) {
+	der := testKeyPair(t).Certificate.Raw
+	c := recordedCert{name: "generated", der: der, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	for form, input := range forms(c) {
+		cs, err := Parse(input)
+		if err != nil || len(cs) != 1 || Thumbprint(cs[0]) != sha1Hex(der) {
+			t.Errorf("%s: %d certificates, %v", form, len(cs), err)
 		}
 	}
 }

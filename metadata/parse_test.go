@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf16"
+
+	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/internal/recorded"
@@ -209,6 +212,7 @@ func TestParseIdPRejects(t *testing.T) {
 		{"SSO with an unsupported binding only", entity("https://idp.example/", idpDescriptor(kd("signing", c), `<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="https://idp.example/soap"/>`)), ErrNoIdP, "no SingleSignOnService"},
 		{"SSO location is a script", strings.Replace(good, "https://idp.example/sso/redirect", "javascript:alert(1)", 1), ErrNoIdP, "SingleSignOnService Location"},
 		{"SLO location is relative", entity("https://idp.example/", idpDescriptor(kd("signing", c), redirectSSO, `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="/slo"/>`)), ErrNoIdP, "SingleLogoutService Location"},
+		{"saved as UTF-16", string(utf16LE(good)), ErrMalformed, "UTF-16"},
 		{"a SAML response", `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_1" Version="2.0"/>`, ErrNoIdP, "root element"},
 	}
 	for _, tt := range tests {
@@ -221,5 +225,27 @@ func TestParseIdPRejects(t *testing.T) {
 				t.Errorf("error %q, want %v saying %q", err, tt.kind, tt.says)
 			}
 		})
+	}
+}
+
+// utf16LE is s as Windows Notepad saves "Unicode": a byte order mark, then UTF-16LE.
+func utf16LE(s string) []byte {
+	out := []byte{0xff, 0xfe}
+	for _, c := range utf16.Encode([]rune(s)) {
+		out = append(out, byte(c), byte(c>>8))
+	}
+	return out
+}
+
+func TestParseIdPAcceptsUTF8ByteOrderMark(t *testing.T) {
+	c := testCert(t)
+	doc := append([]byte("\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n"), entity("https://idp.example/", idpDescriptor(kd("signing", c), redirectSSO))...)
+	if idp, err := ParseIdP(doc); err != nil || idp.EntityID != "https://idp.example/" {
+		t.Errorf("got %+v, %v", idp, err)
+	}
+	s := testSigner(t)
+	signed := append([]byte("\xef\xbb\xbf"), signMetadata(t, s, dsig.ECDSASHA256SignatureMethod)...)
+	if err := VerifySignature(signed, s.cert); err != nil {
+		t.Errorf("signed metadata with a BOM: %v", err)
 	}
 }

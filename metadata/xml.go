@@ -28,6 +28,14 @@ const (
 // readTree checks data before building a tree (size, well-formedness, no DOCTYPE or
 // entity declarations, one root, bounded depth and element count) and returns the root.
 func readTree(data []byte) (*etree.Element, error) {
+	// Windows editors add a UTF-8 byte order mark; it is not part of the document (and
+	// not covered by any signature), so it goes. UTF-16 is refused with a clear word
+	// rather than transcoded: SAML metadata is UTF-8 as every IdP publishes it.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		return nil, &Error{Kind: ErrMalformed, Found: "a file saved as UTF-16", Expected: "UTF-8 XML",
+			Hint: "download the metadata again and upload it unchanged, or save it as UTF-8"}
+	}
 	if err := gate(data); err != nil {
 		return nil, err
 	}
