@@ -35,9 +35,21 @@ func FuzzParse(f *testing.F) {
 		if len(cs) == 0 {
 			t.Fatal("no certificates and no error")
 		}
+		// Whatever form it came in, the same certificates come back from their DER.
+		var der []byte
 		for _, c := range cs {
 			if c == nil || len(Thumbprint(c)) != 40 {
 				t.Fatalf("bad certificate %v", c)
+			}
+			der = append(der, c.Raw...)
+		}
+		again, err := Parse(der)
+		if err != nil || len(again) != len(cs) {
+			t.Fatalf("DER of %d parsed certificates: %d back, %v", len(cs), len(again), err)
+		}
+		for i := range cs {
+			if Thumbprint(again[i]) != Thumbprint(cs[i]) {
+				t.Fatalf("certificate %d changed on the DER round trip", i)
 			}
 		}
 	})

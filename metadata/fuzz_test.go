@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/internal/recorded"
 )
 
@@ -43,6 +44,14 @@ func FuzzParseIdP(f *testing.F) {
 		}
 		if idp.EntityID == "" || idp.SSOURL == "" || len(idp.Certificates) == 0 {
 			t.Fatalf("incomplete IdP without an error: %+v", idp)
+		}
+		seen := map[string]bool{}
+		for _, c := range idp.Certificates {
+			if tp := certs.Thumbprint(c); seen[tp] {
+				t.Fatalf("certificate %s listed twice", tp)
+			} else {
+				seen[tp] = true
+			}
 		}
 	})
 }
