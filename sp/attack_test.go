@@ -1073,6 +1073,18 @@ func attacks() []attack {
 			want:    errMalformed,
 		},
 		{
+			name: "two NameIDs signed by the IdP (parser differential bait)", catalog: "#23",
+			opts: func(o *samltest.Options) {
+				o.EditAssertion = func(a *etree.Element) {
+					n := samltest.NameIDOf(a)
+					second := n.Copy()
+					second.SetText(victim)
+					samltest.InsertAfter(n, second)
+				}
+			},
+			control: verifies(theAssertion), want: errMalformed,
+		},
+		{
 			name: "colon-laden prefixes (Go round-trip bait)", catalog: "#23",
 			raw:  replaceOnce("</samlp:Status>", `</samlp:Status><x::y xmlns:x="urn:x"/>`),
 			want: errMalformed,
@@ -1143,6 +1155,31 @@ func attacks() []attack {
 				samltest.Detach(old)
 			},
 			want: errSig,
+		},
+		{
+			name: "ciphertext hides an evil assertion wrapping the signed one", catalog: "#28,#4",
+			forge: encryptPlain(func(signed *etree.Element) []byte {
+				evil := evilCopy(signed, evilID)
+				samltest.Append(evil, samltest.Copy(signed))
+				return samltest.Serialize(etree.NewDocumentWithRoot(evil))
+			}),
+			control: decryptsTo(victim), want: errMalformed,
+		},
+		{
+			name: "ciphertext holds two assertions, the evil one first", catalog: "#28,#9",
+			forge: encryptPlain(func(signed *etree.Element) []byte {
+				evil := samltest.Serialize(etree.NewDocumentWithRoot(evilCopy(signed, evilID)))
+				return append(evil, samltest.Serialize(etree.NewDocumentWithRoot(samltest.Copy(signed)))...)
+			}),
+			control: decryptsTo(victim), want: errMalformed,
+		},
+		{
+			name: "ciphertext starts with a DOCTYPE", catalog: "#28,#25",
+			forge: encryptPlain(func(signed *etree.Element) []byte {
+				return append([]byte(`<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]>`),
+					samltest.Serialize(etree.NewDocumentWithRoot(samltest.Copy(signed)))...)
+			}),
+			control: decryptsTo("<!DOCTYPE"), want: errMalformed,
 		},
 		{
 			name: "EncryptedKey switched to RSA PKCS#1 v1.5", catalog: "#30",
@@ -1378,6 +1415,37 @@ func attacks() []attack {
 			control: verifies(theAssertion),
 			want:    errMalformed, accept: signedNameID(samltest.UserEmail),
 		},
+	}
+}
+
+// decryptsTo: the SP's key opens the forged ciphertext and it holds what the attack put
+// there, so the rejection is about the plaintext, not a broken encryption.
+func decryptsTo(want string) func(*testing.T, *etree.Document) {
+	return func(t *testing.T, doc *etree.Document) {
+		t.Helper()
+		plain, err := samltest.DefaultSP().Decrypt(samltest.Child(doc.Root(), ns, "EncryptedAssertion"))
+		if err != nil {
+			t.Fatalf("control: the SP key does not open the ciphertext: %v", err)
+		}
+		if !bytes.Contains(plain, []byte(want)) {
+			t.Fatalf("control: the plaintext lacks %q", want)
+		}
+	}
+}
+
+// encryptPlain replaces the signed assertion by an EncryptedAssertion (to the SP's key)
+// whose plaintext is whatever plain makes of it: what an attacker who knows the SP's
+// public certificate can always do.
+func encryptPlain(plain func(signed *etree.Element) []byte) func(t *testing.T, doc *etree.Document) {
+	return func(t *testing.T, doc *etree.Document) {
+		t.Helper()
+		a := assertionOf(t, doc)
+		ea, err := samltest.EncryptBytes(plain(a), samltest.DefaultSP().Cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		samltest.InsertBefore(a, ea)
+		samltest.Detach(a)
 	}
 }
 

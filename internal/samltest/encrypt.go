@@ -15,18 +15,10 @@ func Encrypt(a *etree.Element, cert *x509.Certificate) error {
 	if err != nil {
 		return err
 	}
-	plain := Serialize(etree.NewDocumentWithRoot(d))
-	enc := xmlenc.OAEP()
-	enc.BlockCipher = xmlenc.AES256CBC
-	enc.DigestMethod = xmlenc.SHA1
-	data, err := enc.Encrypt(cert, plain, nil)
+	ea, err := EncryptBytes(Serialize(etree.NewDocumentWithRoot(d)), cert)
 	if err != nil {
 		return err
 	}
-	data.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
-	ea := etree.NewElement("EncryptedAssertion")
-	ea.CreateAttr("xmlns", NSAssertion)
-	ea.AddChild(data)
 	p := a.Parent()
 	i := a.Index()
 	p.RemoveChildAt(i)
@@ -42,4 +34,22 @@ func (s SP) Decrypt(ea *etree.Element) ([]byte, error) {
 		data = ea
 	}
 	return xmlenc.Decrypt(s.Key, data)
+}
+
+// EncryptBytes makes an <EncryptedAssertion> whose plaintext is exactly plain, whatever it
+// is: for attacks that hide XSW shapes, several assertions or a DOCTYPE in the ciphertext
+// (catalog #28).
+func EncryptBytes(plain []byte, cert *x509.Certificate) (*etree.Element, error) {
+	enc := xmlenc.OAEP()
+	enc.BlockCipher = xmlenc.AES256CBC
+	enc.DigestMethod = xmlenc.SHA1
+	data, err := enc.Encrypt(cert, plain, nil)
+	if err != nil {
+		return nil, err
+	}
+	data.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
+	ea := etree.NewElement("EncryptedAssertion")
+	ea.CreateAttr("xmlns", NSAssertion)
+	ea.AddChild(data)
+	return ea, nil
 }
