@@ -30,10 +30,15 @@ func chromiumPath(t *testing.T) string {
 // admin creates an organization, gets field messages for bad pastes, runs Update and Test
 // with a wrong certificate (the precise reason is shown) and with the right one (green),
 // enables SSO; then members sign in SP-initiated and IdP-initiated and see their claims.
-// Screenshots go to $ORGSSO_SCREENSHOTS, or a temporary directory.
+// Screenshots go to $ORGSSO_SCREENSHOTS, or a temporary directory. The README's were taken
+// with ORGSSO_SCREENSHOTS=$PWD/examples/orgsso/docs ORGSSO_E2E_ADDR=127.0.0.1:8080.
 func TestBrowserAdminAndMemberFlows(t *testing.T) {
 	chromium := chromiumPath(t)
-	ts := newTestServer(t)
+	addr := os.Getenv("ORGSSO_E2E_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ts := newTestServerAt(t, addr)
 	demo := ts.app.demo
 	shots := os.Getenv("ORGSSO_SCREENSHOTS")
 	if shots == "" {
@@ -187,8 +192,9 @@ func TestBrowserAdminAndMemberFlows(t *testing.T) {
 	do(other, "open My Apps", chromedp.Navigate(demo.MyAppsURL()))
 	signIn(other, "adele@contoso.example", "adele-demo")
 	app := `a.app[href="` + demo.IdPInitiatedURL(ts.app.spEntityID("globex"), "") + `"]`
+	do(other, "My Apps", chromedp.WaitVisible(chromedp.CSS(app)))
+	shot(other, "demo-idp-myapps.png")
 	do(other, "click the application in My Apps",
-		chromedp.WaitVisible(chromedp.CSS(app)),
 		chromedp.Click(chromedp.CSS(app)),
 		chromedp.WaitVisible(chromedp.ID("welcome")),
 	)

@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -68,8 +69,16 @@ type testServer struct {
 	dir   string
 }
 
-// newTestServer runs the app with its demo IdP on a loopback port, on a fresh database.
+// newTestServer runs the app with its demo IdP on a random loopback port, on a fresh
+// database.
 func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	return newTestServerAt(t, "127.0.0.1:0")
+}
+
+// newTestServerAt is newTestServer on a chosen address (the README's screenshots are taken
+// on 127.0.0.1:8080, see browser_test.go).
+func newTestServerAt(t *testing.T, addr string) *testServer {
 	t.Helper()
 	sharedKeys(t)
 	dir := t.TempDir()
@@ -83,7 +92,14 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	ts := &testServer{store: store, dir: dir}
-	ts.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ts.app.ServeHTTP(w, r) }))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ts.app.ServeHTTP(w, r) }))
+	ts.srv.Listener.Close()
+	ts.srv.Listener = ln
+	ts.srv.Start()
 	t.Cleanup(ts.srv.Close)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
