@@ -91,9 +91,7 @@ func (s *SP) Config() Config { return s.cfg }
 func (s *SP) ValidateResponse(ctx context.Context, samlResponse string, requestIDs ...string) (*assertion.Assertion, error) {
 	r := s.run(ctx, samlResponse, requestIDs, false)
 	if r.err != nil {
-		if s.cfg.Logger != nil {
-			s.cfg.Logger.LogAttrs(ctx, slogWarn, "saml: response rejected", errAttr(r.err))
-		}
+		s.logRejection(ctx, r.err)
 		return nil, r.err
 	}
 	return r.assertion, nil

@@ -2,6 +2,7 @@ package sp
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -10,9 +11,18 @@ import (
 	"github.com/ssokit/saml/internal/xmldsig"
 )
 
-const slogWarn = slog.LevelWarn
-
-func errAttr(err error) slog.Attr { return slog.String("error", err.Error()) }
+// logRejection tells the administrator why a response was refused.
+func (s *SP) logRejection(ctx context.Context, err error) {
+	if s.cfg.Logger == nil {
+		return
+	}
+	attrs := []slog.Attr{slog.String("error", err.Error())}
+	var e *Error
+	if errors.As(err, &e) {
+		attrs = append(attrs, slog.String("check", e.Check))
+	}
+	s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "saml: response rejected", attrs...)
+}
 
 // state is one response travelling through the pipeline. Checks fill it in order.
 type state struct {
@@ -20,7 +30,6 @@ type state struct {
 	ctx        context.Context
 	now        time.Time
 	requestIDs []string
-	diagnose   bool
 
 	encoded string
 	xml     []byte
@@ -97,7 +106,7 @@ type result struct {
 }
 
 func (s *SP) run(ctx context.Context, samlResponse string, requestIDs []string, diagnose bool) result {
-	st := &state{sp: s, ctx: ctx, now: s.now(), requestIDs: requestIDs, diagnose: diagnose, encoded: samlResponse}
+	st := &state{sp: s, ctx: ctx, now: s.now(), requestIDs: requestIDs, encoded: samlResponse}
 	var r result
 	if diagnose {
 		r.checks = make([]Check, 0, len(pipeline))
@@ -130,9 +139,6 @@ func (s *SP) run(ctx context.Context, samlResponse string, requestIDs []string, 
 	}
 	if st.trusted {
 		r.assertion = st.out
-	}
-	if r.err != nil && !diagnose {
-		r.assertion = nil
 	}
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -351,5 +352,27 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 	}
 	if _, err := New(good); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestLoggerGetsTheAdminReasonAndSHA1Use(t *testing.T) {
+	idp := samltest.DefaultIdP()
+	var buf strings.Builder
+	cfg := genConfig(idp)
+	cfg.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	cfg.EntityID = "https://app.example/other"
+	if err := validate(t, cfg, genResponse(t, idp, samltest.Options{}), samltest.RequestID); !errors.Is(err, ErrAudience) {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(buf.String(), "check=audience") || !strings.Contains(buf.String(), samltest.SPEntityID) {
+		t.Errorf("log = %q", buf.String())
+	}
+	buf.Reset()
+	cfg = genConfig(idp)
+	cfg.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	cfg.InsecureAllowSHA1 = true
+	mustValidate(t, cfg, genResponse(t, idp, samltest.Options{Algorithm: samltest.SHA1}), samltest.RequestID)
+	if !strings.Contains(buf.String(), "SHA-1") {
+		t.Errorf("accepting SHA-1 was not logged: %q", buf.String())
 	}
 }

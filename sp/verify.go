@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"strings"
 
 	"github.com/ssokit/saml/certs"
@@ -31,6 +32,7 @@ func checkResponseSignature(st *state) Check {
 	if err != nil {
 		return failedErr(st.sp.signatureError(name, err))
 	}
+	st.sp.warnSHA1(st, v)
 	st.respV = v
 	st.response = v.Element
 	// Everything inside the Response is now covered: read the assertion from the copy
@@ -65,6 +67,7 @@ func checkAssertionSignature(st *state) Check {
 		st.trusted = false
 		return failedErr(st.sp.signatureError(name, err))
 	}
+	st.sp.warnSHA1(st, v)
 	st.assertV = v
 	st.assertion = v.Element
 	st.trusted = true
@@ -164,4 +167,13 @@ func (s *SP) configured(der []byte) *x509.Certificate {
 		}
 	}
 	return nil
+}
+
+// warnSHA1 logs every signature accepted only because of InsecureAllowSHA1, so the
+// opt-in never goes unnoticed.
+func (s *SP) warnSHA1(st *state, v *xmldsig.Verified) {
+	if s.cfg.Logger != nil && (v.SignatureMethod == xmldsig.RSASHA1 || v.DigestMethod == xmldsig.SHA1) {
+		s.cfg.Logger.LogAttrs(st.ctx, slog.LevelWarn, "saml: accepted a SHA-1 signature because InsecureAllowSHA1 is set; set the IdP's Signing Algorithm to SHA-256",
+			slog.String("signature", v.SignatureMethod), slog.String("digest", v.DigestMethod))
+	}
 }
