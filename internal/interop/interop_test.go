@@ -214,6 +214,22 @@ func testPeer(t *testing.T, name string) {
 		})
 	}
 
+	if name == NameSimpleSAMLphp {
+		// SimpleSAMLphp answers a request for an ACS it does not know at its registered
+		// default ACS, with only a log warning. Our SP must refuse that response.
+		t.Run("answered-to-another-acs-rejected", func(t *testing.T) {
+			const otherACS = "https://sp.example.test/saml/other-acs"
+			r := issue(t, b, spec, idp, spKey, spInitiated, Options{Sign: SignBoth, SigAlg: RSASHA256, ACSURL: otherACS})
+			if d := r.res.InfoString("destination"); d != otherACS {
+				t.Fatalf("SimpleSAMLphp answered to %q, this check expects it at %q", d, otherACS)
+			}
+			if _, err := r.sp.ValidateResponse(context.Background(), r.res.Response, r.requestIDs...); !errors.Is(err, sp.ErrDestination) {
+				r.save(t)
+				t.Errorf("response to another ACS: %v, want ErrDestination", err)
+			}
+		})
+	}
+
 	// Other NameID and attribute name formats the peer offers.
 	t.Run("persistent-nameid-uri-attribute-names", func(t *testing.T) {
 		parallelIfInProcess(t, name)
