@@ -74,11 +74,21 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	return &harness{idp: idp, srv: srv, client: client}
 }
 
-// authnRequestURL builds an HTTP-Redirect AuthnRequest like an SP would.
-func authnRequestURL(t *testing.T, loginURL, id, issuer string, extra string) string {
+// authnRequestURL builds an HTTP-Redirect AuthnRequest like an SP would; children are
+// extra elements after the Issuer.
+func authnRequestURL(t *testing.T, loginURL, id, issuer string, children string) string {
+	return buildAuthnRequestURL(t, loginURL, id, issuer, "", children)
+}
+
+// authnRequestURLWith is authnRequestURL for spEntityID with extra root attributes.
+func authnRequestURLWith(t *testing.T, loginURL, id, attrs string) string {
+	return buildAuthnRequestURL(t, loginURL, id, spEntityID, attrs, "")
+}
+
+func buildAuthnRequestURL(t *testing.T, loginURL, id, issuer, attrs, children string) string {
 	t.Helper()
-	xml := fmt.Sprintf(`<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="%s" Version="2.0" IssueInstant="%s" Destination="%s" AssertionConsumerServiceURL="%s"><saml:Issuer>%s</saml:Issuer>%s</samlp:AuthnRequest>`,
-		id, fixedNow.Format(time.RFC3339), loginURL, spACS, issuer, extra)
+	xml := fmt.Sprintf(`<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="%s" Version="2.0" IssueInstant="%s" Destination="%s" AssertionConsumerServiceURL="%s" %s><saml:Issuer>%s</saml:Issuer>%s</samlp:AuthnRequest>`,
+		id, fixedNow.Format(time.RFC3339), loginURL, spACS, attrs, issuer, children)
 	var buf bytes.Buffer
 	w, _ := flate.NewWriter(&buf, flate.DefaultCompression)
 	w.Write([]byte(xml))
