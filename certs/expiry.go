@@ -54,6 +54,9 @@ func days(d time.Duration) string {
 // Signature checks in this module pin certificates rather than judge their dates; this
 // function is how an application sees the dates.
 func CheckExpiry(c *x509.Certificate, now time.Time, within time.Duration) error {
+	if c == nil {
+		return &InputError{Kind: ErrEmpty, Found: "no certificate (nil)", Expected: expected}
+	}
 	e := &ExpiryError{Subject: c.Subject.String(), Thumbprint: Thumbprint(c), NotBefore: c.NotBefore, NotAfter: c.NotAfter, Now: now}
 	switch {
 	case now.After(c.NotAfter):

@@ -44,3 +44,9 @@ func TestCheckExpiryTellsAdminsWhenToRotate(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckExpiryOfNothingIsAnError(t *testing.T) {
+	if err := CheckExpiry(nil, testNow, 0); !errors.Is(err, ErrEmpty) {
+		t.Errorf("CheckExpiry(nil): %v, want ErrEmpty", err)
+	}
+}
