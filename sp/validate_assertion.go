@@ -201,7 +201,13 @@ func checkInResponseTo(st *state) Check {
 			"Response "+quote(outer)+", Assertion "+quote(signed), "the response was altered")
 	}
 	id := signed
-	if id == "" {
+	if id == "" && outer != "" {
+		// The Web SSO profile puts InResponseTo in the bearer confirmation of a solicited
+		// response; on an unsigned Response alone it is not evidence of anything.
+		if st.respV == nil {
+			return failed(ErrInResponseTo, name, "InResponseTo in the signed SubjectConfirmationData",
+				"InResponseTo "+quote(outer)+" only on the unsigned Response", "the IdP must answer the request inside the signed assertion")
+		}
 		id = outer
 	}
 	want := "one of this browser's requests " + quoteAll(st.requestIDs)

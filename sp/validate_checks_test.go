@@ -111,6 +111,9 @@ func TestEachCheckRejectsWhatItGuards(t *testing.T) {
 		{name: "Response and Assertion answer different requests", opts: samltest.Options{EditResponse: func(r *etree.Element) {
 			r.CreateAttr("InResponseTo", "id-other")
 		}}, ids: []string{samltest.RequestID, "id-other"}, wantKind: ErrInResponseTo, wantCheck: "in response to"},
+		{name: "InResponseTo only on the unsigned Response", opts: samltest.Options{Unsolicited: true, EditResponse: func(r *etree.Element) {
+			r.CreateAttr("InResponseTo", samltest.RequestID)
+		}}, wantKind: ErrInResponseTo, wantCheck: "in response to"},
 		{name: "unsolicited", opts: samltest.Options{Unsolicited: true}, wantKind: ErrUnsolicited, wantCheck: "in response to"},
 		{name: "no NameID", opts: onAssertion(func(a *etree.Element) {
 			n := samltest.NameIDOf(a)

@@ -376,3 +376,14 @@ func TestLoggerGetsTheAdminReasonAndSHA1Use(t *testing.T) {
 		t.Errorf("accepting SHA-1 was not logged: %q", buf.String())
 	}
 }
+
+func TestInResponseToOnASignedResponseCounts(t *testing.T) {
+	idp := samltest.DefaultIdP()
+	form := genResponse(t, idp, samltest.Options{Sign: samltest.SignResponse, EditAssertion: func(a *etree.Element) {
+		samltest.SubjectConfirmationDataOf(a).RemoveAttr("InResponseTo")
+	}})
+	a := mustValidate(t, genConfig(idp), form, samltest.RequestID)
+	if a.InResponseTo != samltest.RequestID {
+		t.Fatalf("InResponseTo = %q", a.InResponseTo)
+	}
+}
