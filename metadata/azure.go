@@ -51,8 +51,7 @@ func FromAzure(loginURL, certificate string) (*IdP, error) {
 	}
 	cs, err := certs.Parse([]byte(certificate))
 	if err != nil {
-		return nil, &Error{Kind: ErrCertificate, Field: "certificate", Err: err,
-			Hint: `paste Entra's "Certificate (Base64)" from the application's "SAML Certificates" section`}
+		return nil, &Error{Kind: ErrCertificate, Err: err} // certs says what was pasted and what to paste
 	}
 	return &IdP{
 		EntityID:     entityID,
@@ -64,7 +63,7 @@ func FromAzure(loginURL, certificate string) (*IdP, error) {
 }
 
 func loginURLErr(found, hint string) error {
-	return &Error{Kind: ErrLoginURL, Field: "login URL", Found: found, Expected: loginURLExpected, Hint: hint}
+	return &Error{Kind: ErrLoginURL, Found: found, Expected: loginURLExpected, Hint: hint}
 }
 
 // parseLoginURL returns the normalized SSO URL and the entity ID (issuer) it implies.
