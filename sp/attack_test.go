@@ -1558,6 +1558,40 @@ func TestAttackReplay(t *testing.T) {
 	})
 }
 
+// #32(b)/#33, INV-1: assertion-only signing (Entra's default) leaves Response/@InResponseTo
+// unsigned. An IdP-initiated response (the signed SubjectConfirmationData has no
+// InResponseTo) dressed up with an unsigned Response/@InResponseTo equal to the browser's
+// outstanding request must not pass as an answer to that request: with AllowIdPInitiated
+// off it must be ErrUnsolicited/ErrInResponseTo, and in no case may the returned
+// Assertion.InResponseTo come from the unsigned attribute.
+func TestAttackUnsolicitedDressedAsAnswer(t *testing.T) {
+	// Control: undressed, the same response is accepted where IdP-initiated login is on.
+	plain := samltest.DefaultIdP().MustResponse(t, samltest.Options{Unsolicited: true})
+	cfg := config()
+	cfg.AllowIdPInitiated = true
+	if _, err := newSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(plain)); err != nil {
+		t.Fatalf("control: %v", err)
+	}
+	for _, allow := range []bool{false, true} {
+		doc, err := samltest.DefaultIdP().ResponseDoc(samltest.Options{Unsolicited: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc.Root().CreateAttr("InResponseTo", samltest.RequestID)
+		cfg := config()
+		cfg.AllowIdPInitiated = allow
+		a, err := newSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID)
+		switch {
+		case err != nil:
+			checkRejection(t, err, []error{sp.ErrInResponseTo, sp.ErrUnsolicited}, nil)
+		case !allow:
+			t.Errorf("IdP-initiated response accepted with AllowIdPInitiated off, InResponseTo %q taken from the unsigned Response", a.InResponseTo)
+		case a.InResponseTo != "":
+			t.Errorf("Assertion.InResponseTo %q read from the unsigned Response; the signed assertion has none", a.InResponseTo)
+		}
+	}
+}
+
 // An AuthnRequest ID is consumed once: the request store hands it out a single time, so a
 // second response answering the same request finds nothing outstanding (#32 d).
 func TestAttackInResponseToReuse(t *testing.T) {
