@@ -214,6 +214,50 @@ func testPeer(t *testing.T, name string) {
 		})
 	}
 
+	// Markup characters and whitespace, escaped by each peer its own way, arrive as sent.
+	t.Run("escaped-and-whitespace-values-survive", func(t *testing.T) {
+		parallelIfInProcess(t, name)
+		const odd = `o'brien&<x>"q"@example.com`
+		attrs := []Attribute{
+			{Name: "ws", Values: []string{"  padded  ", "line1\nline2", ""}},
+			{Name: "amp&name", Values: []string{"a&b<c>"}},
+		}
+		r := issue(t, b, spec, idp, spKey, idpInitiated, Options{Sign: SignBoth, SigAlg: RSASHA256,
+			NameIDFormat: "unspecified", NameID: odd, Attributes: attrs})
+		a, err := r.sp.ValidateResponse(context.Background(), r.res.Response)
+		if err != nil {
+			r.save(t)
+			t.Fatalf("ValidateResponse: %v", err)
+		}
+		if a.NameID.Value != odd {
+			t.Errorf("NameID = %q, want %q", a.NameID.Value, odd)
+		}
+		for _, want := range attrs {
+			if got := a.Attributes[want.Name].Values; !slices.Equal(got, want.Values) {
+				t.Errorf("attribute %q = %q, want %q", want.Name, got, want.Values)
+			}
+		}
+	})
+
+	if name == NamePySAML2 {
+		// pysaml2 chooses the digest apart from the signature method, and its library
+		// default digest is SHA-1: an IdP set to RSA-SHA256 alone still digests with SHA-1.
+		t.Run("sha1-digest-under-rsa-sha256-rejected-by-default", func(t *testing.T) {
+			t.Parallel()
+			r := issue(t, b, spec, idp, spKey, idpInitiated, Options{Sign: SignBoth, SigAlg: RSASHA256,
+				Extra: []string{"--digest-alg", "sha1"}})
+			if _, err := r.sp.ValidateResponse(context.Background(), r.res.Response); !errors.Is(err, sp.ErrSignature) {
+				r.save(t)
+				t.Errorf("SHA-1 digest without InsecureAllowSHA1: %v, want ErrSignature", err)
+			}
+			v := r.newSP(t, idp, func(c *sp.Config) { c.InsecureAllowSHA1 = true })
+			if _, err := v.ValidateResponse(context.Background(), r.res.Response); err != nil {
+				r.save(t)
+				t.Errorf("SHA-1 digest with InsecureAllowSHA1: %v", err)
+			}
+		})
+	}
+
 	if name == NameSimpleSAMLphp {
 		// SimpleSAMLphp answers a request for an ACS it does not know at its registered
 		// default ACS, with only a log warning. Our SP must refuse that response.
@@ -359,9 +403,14 @@ func issue(t *testing.T, b *boot, spec peerSpec, idp *metadata.IdP, spKey *certs
 	t.Helper()
 	now := time.Now()
 	r := &issued{now: now, flow: flow}
-	opts.NameID = nameID
-	opts.Attributes = released
-	opts.Extra = append(opts.Extra, spec.extra(idp, opts.SigAlg)...)
+	if opts.NameID == "" {
+		opts.NameID = nameID
+	}
+	if opts.Attributes == nil {
+		opts.Attributes = released
+	}
+	// Later flags win in argparse: the case's own Extra goes after the peer's.
+	opts.Extra = append(spec.extra(idp, opts.SigAlg), opts.Extra...)
 	if flow != idpInitiated {
 		if spec.verifiesRequests {
 			r.key = spKey
