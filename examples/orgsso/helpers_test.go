@@ -125,6 +125,11 @@ type browser struct {
 	t      *testing.T
 	client *http.Client
 	last   *http.Response
+	// hold keeps the IdP's auto-posting form instead of submitting it; held has its fields.
+	hold bool
+	held url.Values
+	// heldAction is where the held form would have been posted.
+	heldAction string
 }
 
 func newBrowser(t *testing.T) *browser {
@@ -150,6 +155,10 @@ func (b *browser) do(req *http.Request) string {
 		form := url.Values{"SAMLResponse": {html.UnescapeString(m[2])}}
 		if m[3] != "" {
 			form.Set("RelayState", html.UnescapeString(m[3]))
+		}
+		if b.hold {
+			b.held, b.heldAction = form, html.UnescapeString(m[1])
+			return string(body)
 		}
 		return b.post(html.UnescapeString(m[1]), form)
 	}

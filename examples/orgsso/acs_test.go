@@ -1,0 +1,164 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// heldTestResponse runs Update and Test up to the IdP's answer and returns that answer
+// unposted, with the admin's browser.
+func heldTestResponse(t *testing.T, ts *testServer, cert string) (*browser, url.Values) {
+	t.Helper()
+	b := newBrowser(t)
+	b.hold = true
+	body := b.post(ts.srv.URL+"/organizations/acme/settings/sso", settingsForm(ts.app.demo.LoginURL(), cert))
+	b.signIn(ts, body, "adele@contoso.example", "adele-demo")
+	if b.held == nil {
+		t.Fatal("the IdP did not answer with a SAMLResponse form")
+	}
+	if !isTestRelayState(b.held.Get("RelayState")) {
+		t.Fatalf("RelayState %q is not a test RelayState", b.held.Get("RelayState"))
+	}
+	return b, b.held
+}
+
+// TestTestAnswerIsBoundToTheAdminsBrowser: a test answer posted from a browser that did not
+// start the test is not recorded as the test's result.
+func TestTestAnswerIsBoundToTheAdminsBrowser(t *testing.T) {
+	ts := newTestServer(t)
+	_, answer := heldTestResponse(t, ts, ts.app.demo.CertificatePEM())
+	other := newBrowser(t)
+	body := other.post(ts.srv.URL+"/organizations/acme/saml/consume", answer)
+	if other.status() != http.StatusBadRequest || !strings.Contains(body, "did not start the test") {
+		t.Fatalf("status %d:\n%s", other.status(), body)
+	}
+	if o, _ := ts.store.Org(t.Context(), "acme"); o.Tested() || o.LastTest != nil {
+		t.Errorf("a foreign browser's answer was recorded: %+v", o.LastTest)
+	}
+}
+
+// TestTestAnswerIsUsedOnce: the same test answer posted twice is diagnosed once.
+func TestTestAnswerIsUsedOnce(t *testing.T) {
+	ts := newTestServer(t)
+	b, answer := heldTestResponse(t, ts, ts.app.demo.CertificatePEM())
+	b.hold = false
+	if body := b.post(ts.srv.URL+"/organizations/acme/saml/consume", answer); !strings.Contains(body, `id="test-ok"`) {
+		t.Fatalf("first post:\n%s", body)
+	}
+	body := b.post(ts.srv.URL+"/organizations/acme/saml/consume", answer)
+	if b.status() != http.StatusBadRequest || !strings.Contains(body, "expired, or was already used") {
+		t.Fatalf("second post: status %d:\n%s", b.status(), body)
+	}
+}
+
+// TestTestAnswerForAnOlderConfigurationIsNotRecorded: settings saved while a test runs make
+// that test's answer stale.
+func TestTestAnswerForAnOlderConfigurationIsNotRecorded(t *testing.T) {
+	ts := newTestServer(t)
+	b, answer := heldTestResponse(t, ts, ts.app.demo.CertificatePEM())
+	o, _ := ts.store.Org(t.Context(), "acme")
+	o.PendingVersion++
+	if err := ts.store.SaveOrg(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	body := b.post(ts.srv.URL+"/organizations/acme/saml/consume", answer)
+	if !strings.Contains(body, "The configuration changed while the test was running") {
+		t.Fatalf("status %d:\n%s", b.status(), body)
+	}
+	if o, _ := ts.store.Org(t.Context(), "acme"); o.Tested() {
+		t.Error("a stale test marked the new configuration as tested")
+	}
+}
+
+// TestACSRefusesSignInWhileSSOIsDisabled: without Enable, a valid IdP-initiated response
+// signs nobody in.
+func TestACSRefusesSignInWhileSSOIsDisabled(t *testing.T) {
+	ts := newTestServer(t)
+	b := newBrowser(t)
+	body := b.get(ts.app.demo.IdPInitiatedURL(ts.app.spEntityID("acme"), ""))
+	body = b.signIn(ts, body, "adele@contoso.example", "adele-demo")
+	if b.status() != http.StatusForbidden || !strings.Contains(body, "SSO is not enabled") {
+		t.Fatalf("status %d:\n%s", b.status(), body)
+	}
+}
+
+// enableAcme runs a passing test and enables SSO for acme.
+func enableAcme(t *testing.T, ts *testServer, allowIdPInitiated bool) {
+	t.Helper()
+	b := newBrowser(t)
+	form := settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM())
+	if !allowIdPInitiated {
+		form.Del(fieldIdPInit)
+	}
+	body := b.post(ts.srv.URL+"/organizations/acme/settings/sso", form)
+	if body = b.signIn(ts, body, "adele@contoso.example", "adele-demo"); !strings.Contains(body, `id="test-ok"`) {
+		t.Fatalf("test failed:\n%s", body)
+	}
+	b.post(ts.srv.URL+"/organizations/acme/settings/sso/enable", url.Values{})
+}
+
+// TestIdPInitiatedRefusedWhenNotAllowed: with "Allow IdP-initiated sign-in" unticked, My
+// Apps cannot sign a member in, while SP-initiated still works.
+func TestIdPInitiatedRefusedWhenNotAllowed(t *testing.T) {
+	ts := newTestServer(t)
+	enableAcme(t, ts, false)
+	b := newBrowser(t)
+	body := b.get(ts.app.demo.IdPInitiatedURL(ts.app.spEntityID("acme"), ""))
+	body = b.signIn(ts, body, "alex@contoso.example", "alex-demo")
+	if b.status() != http.StatusForbidden || strings.Contains(body, "Alex Wilber") {
+		t.Fatalf("IdP-initiated sign-in: status %d:\n%s", b.status(), body)
+	}
+	body = b.get(ts.srv.URL + "/organizations/acme") // the IdP session makes this one step
+	if !strings.Contains(body, "Alex Wilber") {
+		t.Fatalf("SP-initiated sign-in failed:\n%s", body)
+	}
+}
+
+// TestFailedTestKeepsMembersOnTheEnabledConfiguration: once SSO is on, a broken new
+// configuration does not lock members out; a passing one takes over.
+func TestFailedTestKeepsMembersOnTheEnabledConfiguration(t *testing.T) {
+	ts := newTestServer(t)
+	enableAcme(t, ts, true)
+
+	admin := newBrowser(t)
+	body := admin.post(ts.srv.URL+"/organizations/acme/settings/sso", settingsForm(ts.app.demo.LoginURL(), otherCertPEM))
+	body = admin.signIn(ts, body, "adele@contoso.example", "adele-demo")
+	if !strings.Contains(body, `id="test-failed"`) || !strings.Contains(body, "SSO stays enabled with the previous configuration") {
+		t.Fatalf("want a failed test that keeps the old configuration:\n%s", body)
+	}
+	o, _ := ts.store.Org(t.Context(), "acme")
+	if !o.Enabled || o.Active.Certificate != strings.TrimSpace(ts.app.demo.CertificatePEM()) || o.ActiveVersion == o.PendingVersion {
+		t.Fatalf("the failed configuration became active: %+v", o)
+	}
+	member := newBrowser(t)
+	body = member.signIn(ts, member.get(ts.srv.URL+"/organizations/acme"), "alex@contoso.example", "alex-demo")
+	if !strings.Contains(body, "Alex Wilber") {
+		t.Fatalf("a member was locked out by a failed test:\n%s", body)
+	}
+
+	// Now a passing test of a changed configuration (Signed Assertions off) takes over.
+	form := settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM())
+	form.Del(fieldSigned)
+	body = admin.post(ts.srv.URL+"/organizations/acme/settings/sso", form)
+	if !strings.Contains(body, `id="test-ok"`) || !strings.Contains(body, "members sign in with this configuration from now on") {
+		t.Fatalf("want a passing test that takes over:\n%s", body)
+	}
+	o, _ = ts.store.Org(t.Context(), "acme")
+	if o.ActiveVersion != o.PendingVersion || o.Active.SignedAssertions {
+		t.Errorf("the passing configuration did not become active: %+v", o)
+	}
+}
+
+// TestDisableOpensTheOrganization: after Disable, the org's pages are open again and the
+// ACS signs nobody in.
+func TestDisableOpensTheOrganization(t *testing.T) {
+	ts := newTestServer(t)
+	enableAcme(t, ts, true)
+	admin := newBrowser(t)
+	admin.post(ts.srv.URL+"/organizations/acme/settings/sso/disable", url.Values{})
+	if body := newBrowser(t).get(ts.srv.URL + "/organizations/acme"); !strings.Contains(body, "not enabled") {
+		t.Fatalf("org page after Disable:\n%s", body)
+	}
+}
