@@ -52,6 +52,12 @@ func Verify(el, sig *etree.Element, trusted []*x509.Certificate, p Profile) (*Ve
 		keyInfoCert = keyInfoCertificate(kids[2])
 	}
 
+	// SignedInfo is canonicalized before the signature is checked, so bound its size
+	// first: a profile-conforming one has about a dozen elements.
+	if n := countElements(signedInfo, maxSignedInfoElements+1); n > maxSignedInfoElements {
+		return nil, fail(ErrProfile, "SignedInfo has more than %d elements", maxSignedInfoElements)
+	}
+
 	// Canonicalize SignedInfo once, then read the profile from that canonical copy: the
 	// bytes the signature covers and the values acted on come from the same tree.
 	siPrefixes, err := c14nPrefixList(signedInfo)
@@ -225,4 +231,18 @@ func stripSpace(s string) string {
 		}
 		return r
 	}, s)
+}
+
+const maxSignedInfoElements = 16
+
+// countElements counts el and its descendant elements, stopping at limit.
+func countElements(el *etree.Element, limit int) int {
+	n := 1
+	for _, c := range el.ChildElements() {
+		if n >= limit {
+			break
+		}
+		n += countElements(c, limit-n)
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package xmldsig
 import (
 	"crypto/x509"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -160,5 +161,18 @@ func TestVerifyLeavesTheTreeAsItWas(t *testing.T) {
 	after, _ := doc.WriteToString()
 	if before != after {
 		t.Fatal("Verify changed the document")
+	}
+}
+
+func TestOversizedSignedInfoIsRefusedBeforeCanonicalization(t *testing.T) {
+	a, sig := signedAssertion(t, nil)
+	si := samltest.Child(sig, Namespace, "SignedInfo")
+	for range 20 {
+		si.CreateElement("Junk")
+	}
+	_, err := Verify(a, sig, trusted(), Profile{})
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, ErrProfile) || !strings.Contains(e.Reason, "more than") {
+		t.Fatalf("err = %v, want the SignedInfo size bound", err)
 	}
 }

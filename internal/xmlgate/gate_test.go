@@ -2,6 +2,7 @@ package xmlgate
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -40,6 +41,8 @@ func TestGateRejects(t *testing.T) {
 		"long attribute value":          `<a x="` + strings.Repeat("v", 65) + `"/>`,
 		"long text":                     `<a>` + strings.Repeat("v", 65) + `</a>`,
 		"invalid UTF-8":                 "<a>\xff</a>",
+		"too many attributes":           "<a" + manyAttrs(65) + "/>",
+		"too many namespaces in scope":  "<a" + manyDecls(40) + "><b" + manyDecls(30) + "/></a>",
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -83,4 +86,20 @@ func TestWalkVisitsEveryElementWithItsNamespace(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Fatalf("visited %q, want %q", strings.Join(got, " "), want)
 	}
+}
+
+func manyAttrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, ` a%d=""`, i)
+	}
+	return b.String()
+}
+
+func manyDecls(n int) string {
+	var b strings.Builder
+	for range n {
+		fmt.Fprintf(&b, ` xmlns:p%d="u"`, b.Len())
+	}
+	return b.String()
 }

@@ -9,6 +9,14 @@ import (
 const (
 	nsXML   = "http://www.w3.org/XML/1998/namespace"
 	nsXMLNS = "http://www.w3.org/2000/xmlns/"
+
+	// MaxAttributes bounds the attributes of one element. SAML elements carry fewer than
+	// ten; the bound keeps the duplicate check and canonicalization cheap.
+	MaxAttributes = 64
+	// MaxInScope bounds the namespace declarations in scope at any element. Exclusive
+	// C14N copies the in-scope namespaces at every element it visits, so an attacker's
+	// thousands of declarations must not reach it.
+	MaxInScope = 64
 )
 
 // Walk checks a parsed document: exactly one root element and nothing but whitespace,
@@ -82,6 +90,9 @@ func (w *walker) element(el *etree.Element, depth int) error {
 	if !validName(el.Tag) || el.Space == "xmlns" || el.Space == "xml" || strings.ContainsRune(el.Space, ':') {
 		return reject("element name %q is not a valid qualified name", el.FullTag())
 	}
+	if len(el.Attr) > MaxAttributes {
+		return reject("element %s has more than %d attributes", el.FullTag(), MaxAttributes)
+	}
 	mark := len(w.scope)
 	// Declarations first: they apply to the element's own name and attributes.
 	for _, a := range el.Attr {
@@ -107,6 +118,9 @@ func (w *walker) element(el *etree.Element, depth int) error {
 			}
 			w.scope = append(w.scope, binding{"", a.Value})
 		}
+	}
+	if len(w.scope) > MaxInScope {
+		return reject("more than %d namespace declarations in scope at %s", MaxInScope, el.FullTag())
 	}
 	ns, ok := w.lookup(el.Space)
 	if !ok {
