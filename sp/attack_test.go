@@ -1090,6 +1090,23 @@ func attacks() []attack {
 			want: errMalformed,
 		},
 		{
+			name: "directive and comment nesting (Go round-trip bait)", catalog: "#23",
+			raw:  replaceOnce("</samlp:Status>", `</samlp:Status><! <<!-- -->!-- x --> y>`),
+			want: errMalformed,
+		},
+		{
+			name: "response Issuer in the protocol namespace naming another tenant", catalog: "#24,#37",
+			forge: func(t *testing.T, doc *etree.Document) {
+				iss := samltest.Child(doc.Root(), ns, "Issuer")
+				evil := protoEl("Issuer")
+				evil.SetText(samltest.IssuerFor(samltest.OtherTenantID))
+				samltest.InsertBefore(iss, evil)
+				samltest.Detach(iss)
+			},
+			control: verifies(theAssertion),
+			want:    []error{sp.ErrMalformed, sp.ErrIssuer}, accept: signedNameID(samltest.UserEmail),
+		},
+		{
 			name: "Assertion lookalike in a foreign namespace before the real one", catalog: "#24",
 			forge: func(t *testing.T, doc *etree.Document) {
 				a := assertionOf(t, doc)
@@ -1180,6 +1197,27 @@ func attacks() []attack {
 					samltest.Serialize(etree.NewDocumentWithRoot(samltest.Copy(signed)))...)
 			}),
 			control: decryptsTo("<!DOCTYPE"), want: errMalformed,
+		},
+		{
+			name: "content encryption switched from AES-CBC to AES-GCM", catalog: "#30",
+			opts: func(o *samltest.Options) { o.EncryptTo = samltest.DefaultSP().Cert },
+			raw:  replaceOnce("http://www.w3.org/2001/04/xmlenc#aes256-cbc", "http://www.w3.org/2009/xmlenc11#aes256-gcm"),
+			want: errMalformed,
+		},
+		{
+			name: "EncryptedKey replaced by a RetrievalMethod to an outside URL", catalog: "#30",
+			opts: func(o *samltest.Options) { o.EncryptTo = samltest.DefaultSP().Cert },
+			forge: func(t *testing.T, doc *etree.Document) {
+				ki := samltest.Find(samltest.Child(doc.Root(), ns, "EncryptedAssertion"), nsds, "KeyInfo")
+				for _, c := range ki.ChildElements() {
+					ki.RemoveChild(c)
+				}
+				rm := ki.CreateElement("ds:RetrievalMethod")
+				rm.CreateAttr("xmlns:ds", nsds)
+				rm.CreateAttr("URI", evilURL)
+				rm.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#EncryptedKey")
+			},
+			want: errMalformed,
 		},
 		{
 			name: "EncryptedKey switched to RSA PKCS#1 v1.5", catalog: "#30",
