@@ -140,7 +140,7 @@ func (a *App) active(o *Org) (*orgSP, error) {
 		return cur, nil
 	}
 	s := *o.Active
-	idp, errs, _ := a.idpFromSettings(&s)
+	idp, errs, _ := a.idpFromSettings(&s, false)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("organization %s: the active SSO configuration no longer validates: %v", o.Slug, errs)
 	}

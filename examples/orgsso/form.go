@@ -45,7 +45,11 @@ type fieldErrors map[string]string
 // errors say what arrived and what to copy from the IdP instead; warnings do not block
 // saving. A private key pasted as the certificate is removed from s, so the page never
 // sends it back to the browser.
-func (a *App) idpFromSettings(s *IdPSettings) (*metadata.IdP, fieldErrors, fieldErrors) {
+//
+// checkDates refuses certificates none of which is valid now. New settings are checked;
+// the enabled configuration is not, so members are not locked out the moment a
+// certificate expires (Entra keeps signing with it); the settings page warns instead.
+func (a *App) idpFromSettings(s *IdPSettings, checkDates bool) (*metadata.IdP, fieldErrors, fieldErrors) {
 	errs, warns := fieldErrors{}, fieldErrors{}
 
 	var cs []*x509.Certificate
@@ -64,19 +68,11 @@ func (a *App) idpFromSettings(s *IdPSettings) (*metadata.IdP, fieldErrors, field
 			break
 		}
 		cs = parsed
-		now := a.now()
-		for _, c := range parsed {
-			var ee *certs.ExpiryError
-			switch err := certs.CheckExpiry(c, now, expiryWarning); {
-			case err == nil:
-			case errors.Is(err, certs.ErrExpiresSoon) && errors.As(err, &ee):
-				warns[fieldCertificate] = fmt.Sprintf("This certificate (thumbprint %s) expires on %s. In Entra, add a new certificate under SAML Certificates before then, and paste both here during the switch.",
-					certs.Thumbprint(c), c.NotAfter.UTC().Format("2 Jan 2006"))
-			case errors.Is(err, certs.ErrExpired):
-				errs[fieldCertificate] = fmt.Sprintf("This certificate (thumbprint %s) expired on %s. In Entra, create a new certificate under SAML Certificates, make it active, and paste it here.",
-					certs.Thumbprint(c), c.NotAfter.UTC().Format("2 Jan 2006"))
-			case errors.Is(err, certs.ErrNotYetValid):
-				errs[fieldCertificate] = fmt.Sprintf("This certificate (thumbprint %s) is not valid until %s.", certs.Thumbprint(c), c.NotBefore.UTC().Format("2 Jan 2006 15:04 MST"))
+		if checkDates {
+			if msg, bad := expiryMessage(parsed, a.now()); bad {
+				errs[fieldCertificate] = msg
+			} else if msg != "" {
+				warns[fieldCertificate] = msg
 			}
 		}
 	}
@@ -157,6 +153,30 @@ func misplacedEntraURL(u string) string {
 		return fmt.Sprintf(`%q is an address of the admin portal. Paste "Login URL" from section 4 of the application's Single sign-on page.`, u)
 	}
 	return ""
+}
+
+// expiryMessage describes the certificates' validity at now. bad means none of them is
+// valid, so nothing could be verified; otherwise msg, if any, is a warning (one expires
+// soon, or a rollover pair still holds an expired one).
+func expiryMessage(cs []*x509.Certificate, now time.Time) (msg string, bad bool) {
+	var valid, problems []string
+	for _, c := range cs {
+		tp := certs.Thumbprint(c)
+		switch err := certs.CheckExpiry(c, now, expiryWarning); {
+		case err == nil:
+			valid = append(valid, tp)
+		case errors.Is(err, certs.ErrExpiresSoon):
+			valid = append(valid, tp)
+			problems = append(problems, fmt.Sprintf("The certificate with thumbprint %s expires on %s. In Entra, add a new certificate under SAML Certificates before then, make it active, and paste both here during the switch.",
+				tp, c.NotAfter.UTC().Format("2 Jan 2006")))
+		case errors.Is(err, certs.ErrExpired):
+			problems = append(problems, fmt.Sprintf("The certificate with thumbprint %s expired on %s. In Entra, create a new certificate under SAML Certificates, make it active, and paste it here.",
+				tp, c.NotAfter.UTC().Format("2 Jan 2006")))
+		default: // not yet valid
+			problems = append(problems, fmt.Sprintf("The certificate with thumbprint %s is not valid until %s.", tp, c.NotBefore.UTC().Format("2 Jan 2006 15:04 MST")))
+		}
+	}
+	return strings.Join(problems, " "), len(valid) == 0
 }
 
 func loginURLMessage(e *metadata.Error) string {

@@ -13,7 +13,6 @@ type homePage struct {
 	Slug      string
 	Name      string
 	Error     string
-	SignedOut string
 }
 
 // serveHome lists the organizations and creates new ones.

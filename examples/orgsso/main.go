@@ -143,7 +143,7 @@ func (a *App) preconfigureEntra(ctx context.Context, o options) error {
 		return err
 	}
 	s := IdPSettings{SignOnURL: o.EntraLoginURL, Certificate: string(pem), SignedAssertions: true, AllowIdPInitiated: true}
-	if _, errs, _ := a.idpFromSettings(&s); len(errs) > 0 {
+	if _, errs, _ := a.idpFromSettings(&s, true); len(errs) > 0 {
 		return fmt.Errorf("-entra-login-url/-entra-cert: %v", errs)
 	}
 	org, err := a.store.Org(ctx, o.EntraOrg)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/metadata"
 )
 
@@ -24,6 +25,8 @@ type settingsPage struct {
 	Result      *TestResult
 	Stale       bool // the result is for an earlier version of the configuration
 	CanEnable   bool
+	// ActiveWarning is about the certificates members sign in with, e.g. one expires soon.
+	ActiveWarning string
 }
 
 type demoValues struct{ LoginURL, Certificate, MyAppsURL, AppsURL string }
@@ -42,6 +45,16 @@ func (a *App) settingsPage(o *Org) *settingsPage {
 	}
 	if o.Pending != nil {
 		p.Form = *o.Pending
+		if cs, err := certs.Parse([]byte(o.Pending.Certificate)); err == nil {
+			if msg, _ := expiryMessage(cs, a.now()); msg != "" {
+				p.Warnings[fieldCertificate] = msg
+			}
+		}
+	}
+	if o.Enabled && o.Active != nil {
+		if cs, err := certs.Parse([]byte(o.Active.Certificate)); err == nil {
+			p.ActiveWarning, _ = expiryMessage(cs, a.now())
+		}
 	}
 	if p.Result != nil && p.Result.Version != o.PendingVersion {
 		p.Stale = true
@@ -74,7 +87,7 @@ func (a *App) serveSettings(w http.ResponseWriter, r *http.Request, o *Org) {
 // admin's browser to the IdP with an AuthnRequest whose answer the ACS will diagnose.
 func (a *App) updateAndTest(w http.ResponseWriter, r *http.Request, o *Org) {
 	s := settingsFromForm(r)
-	idp, errs, warns := a.idpFromSettings(&s)
+	idp, errs, warns := a.idpFromSettings(&s, true)
 	if len(errs) > 0 {
 		p := a.settingsPage(o)
 		p.Form, p.Errors, p.Warnings = s, errs, warns
@@ -136,7 +149,7 @@ func (a *App) finishTest(w http.ResponseWriter, r *http.Request, o *Org, relaySt
 		return
 	}
 	s := *o.Pending
-	idp, errs, _ := a.idpFromSettings(&s)
+	idp, errs, _ := a.idpFromSettings(&s, false)
 	if len(errs) > 0 {
 		a.testProblem(w, o, fmt.Sprintf("The saved configuration no longer validates: %v", errs))
 		return

@@ -96,6 +96,11 @@ func (d *IdP) serveMyApps(w http.ResponseWriter, r *http.Request) {
 func (d *IdP) serveApps(w http.ResponseWriter, r *http.Request) {
 	page := appsPage{}
 	if r.Method == http.MethodPost {
+		// Another site must not register applications (and so reply URLs) here.
+		if o := r.Header.Get("Origin"); o != "" && o != d.base.Scheme+"://"+d.base.Host {
+			http.Error(w, "cross-origin form post refused", http.StatusForbidden)
+			return
+		}
 		page.EntityID = strings.TrimSpace(r.PostFormValue("entity_id"))
 		page.ReplyURL = strings.TrimSpace(r.PostFormValue("reply_url"))
 		switch {

@@ -416,4 +416,16 @@ func TestRegisterApplicationForm(t *testing.T) {
 	if ed, err := h.idp.GetServiceProvider(nil, "urn:x"); err != nil || ed.SPSSODescriptors[0].AssertionConsumerServices[0].Location != "http://127.0.0.1:9/acs" {
 		t.Fatalf("not registered: %v", err)
 	}
+
+	req, _ := http.NewRequest(http.MethodPost, h.idp.url("/apps"), strings.NewReader(url.Values{"entity_id": {"urn:evil"}, "reply_url": {"https://evil.example/acs"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, err := h.idp.GetServiceProvider(nil, "urn:evil"); resp.StatusCode != http.StatusForbidden || err == nil {
+		t.Errorf("cross-origin registration: status %d, registered %v", resp.StatusCode, err == nil)
+	}
 }
