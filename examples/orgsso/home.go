@@ -8,11 +8,11 @@ import (
 )
 
 type homePage struct {
-	Orgs      []*Org
-	Demo      *demoValues
-	Slug      string
-	Name      string
-	Error     string
+	Orgs  []*Org
+	Demo  *demoValues
+	Slug  string
+	Name  string
+	Error string
 }
 
 // serveHome lists the organizations and creates new ones.
