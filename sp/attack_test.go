@@ -152,6 +152,9 @@ func TestAttacks(t *testing.T) {
 			t.Fatalf("duplicate case name %q", c.name)
 		}
 		seen[c.name] = true
+		if c.noBaseline && c.control == nil {
+			t.Fatalf("%q has neither the baseline nor an explicit control", c.name)
+		}
 		t.Run(c.name, func(t *testing.T) { runAttack(t, c) })
 	}
 }
@@ -1363,7 +1366,14 @@ func attacks() []attack {
 			cfg:        func(c *sp.Config) { c.AllowIdPInitiated = true },
 			requestIDs: noRequests,
 			noBaseline: true, // the baseline answers RequestID, which this browser does not hold
-			want:       []error{sp.ErrInResponseTo},
+			control: func(t *testing.T, doc *etree.Document) {
+				cfg := config()
+				cfg.AllowIdPInitiated = true
+				if _, err := newSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID); err != nil {
+					t.Fatalf("control: accepted by the browser that made the request: %v", err)
+				}
+			},
+			want: []error{sp.ErrInResponseTo},
 		},
 		{
 			name: "unsolicited response while IdP-initiated login is off", catalog: "#33",
