@@ -39,13 +39,13 @@ const (
 )
 
 var (
-	ns   = samltest.NSAssertion
-	nsp  = samltest.NSProtocol
-	nsds = samltest.NSDSig
+	nsSAML  = samltest.NSAssertion
+	nsProto = samltest.NSProtocol
+	nsDSig  = samltest.NSDSig
 )
 
-// config is the SP every case runs against: the default test IdP, the fixed clock.
-func config() sp.Config {
+// attackConfig is the SP every case runs against: the default test IdP, the fixed clock.
+func attackConfig() sp.Config {
 	s := samltest.DefaultSP()
 	return sp.Config{
 		EntityID: s.EntityID,
@@ -56,7 +56,7 @@ func config() sp.Config {
 	}
 }
 
-func newSP(tb testing.TB, cfg sp.Config) *sp.SP {
+func attackSP(tb testing.TB, cfg sp.Config) *sp.SP {
 	tb.Helper()
 	s, err := sp.New(cfg)
 	if err != nil {
@@ -123,8 +123,8 @@ func (c attack) build(t *testing.T) []byte {
 	return b
 }
 
-func (c attack) config() sp.Config {
-	cfg := config()
+func (c attack) attackConfig() sp.Config {
+	cfg := attackConfig()
 	if c.cfg != nil {
 		c.cfg(&cfg)
 	}
@@ -164,7 +164,7 @@ func runAttack(t *testing.T, c attack) {
 	if !c.noBaseline {
 		// Control: the same SP accepts the unforged response with the same placement.
 		good := samltest.DefaultIdP().MustResponse(t, samltest.Options{Sign: c.sign})
-		if _, err := newSP(t, c.config()).ValidateResponse(ctx, samltest.Encode(good), c.ids()...); err != nil {
+		if _, err := attackSP(t, c.attackConfig()).ValidateResponse(ctx, samltest.Encode(good), c.ids()...); err != nil {
 			t.Fatalf("control: the unforged %s-signed response is rejected, so this case proves nothing: %v", c.sign, err)
 		}
 	}
@@ -180,12 +180,12 @@ func runAttack(t *testing.T, c attack) {
 	if c.form != nil {
 		form = c.form(posted)
 	}
-	cfg := c.config()
+	cfg := c.attackConfig()
 	if !c.at.IsZero() {
 		at := c.at
 		cfg.Now = func() time.Time { return at }
 	}
-	got, err := newSP(t, cfg).ValidateResponse(ctx, form, c.ids()...)
+	got, err := attackSP(t, cfg).ValidateResponse(ctx, form, c.ids()...)
 	if err == nil {
 		if c.accept == nil {
 			t.Fatalf("accepted (NameID %q): want %v", got.NameID.Value, c.want)
@@ -258,7 +258,7 @@ func evilCopy(a *etree.Element, id string) *etree.Element {
 	return c
 }
 
-func newEl(tag, xmlns string) *etree.Element {
+func foreignEl(tag, xmlns string) *etree.Element {
 	e := etree.NewElement(tag)
 	if xmlns != "" {
 		e.CreateAttr("xmlns", xmlns)
@@ -271,10 +271,12 @@ func protoEl(local string) *etree.Element {
 	return e // the samlp prefix is declared on the Response root
 }
 
-func status(doc *etree.Document) *etree.Element { return samltest.Child(doc.Root(), nsp, "Status") }
+func statusOf(doc *etree.Document) *etree.Element {
+	return samltest.Child(doc.Root(), nsProto, "Status")
+}
 
 func flipSignatureValue(sig *etree.Element) {
-	sv := samltest.Child(sig, nsds, "SignatureValue")
+	sv := samltest.Child(sig, nsDSig, "SignatureValue")
 	b, _ := base64.StdEncoding.DecodeString(sv.Text())
 	b[len(b)/2] ^= 1
 	sv.SetText(base64.StdEncoding.EncodeToString(b))
@@ -335,7 +337,7 @@ func xmlsecValid(startID string) func(*testing.T, *etree.Document) {
 	}
 }
 
-func both(cs ...func(*testing.T, *etree.Document)) func(*testing.T, *etree.Document) {
+func allOf(cs ...func(*testing.T, *etree.Document)) func(*testing.T, *etree.Document) {
 	return func(t *testing.T, doc *etree.Document) {
 		t.Helper()
 		for _, c := range cs {
@@ -371,7 +373,7 @@ func attacks() []attack {
 	sigOfResponse := func(doc *etree.Document) *etree.Element { return samltest.SignatureOf(doc.Root()) }
 	extensions := func(doc *etree.Document) *etree.Element {
 		ext := protoEl("Extensions")
-		samltest.InsertAfter(status(doc), ext)
+		samltest.InsertAfter(statusOf(doc), ext)
 		return ext
 	}
 	fullSplit := "ceo@contoso.example.evil.example"
@@ -426,7 +428,7 @@ func attacks() []attack {
 				a := assertionOf(t, doc)
 				samltest.InsertBefore(a, evilCopy(a, evilID))
 			},
-			control: both(xmlsecValid(aid), verifies(func(doc *etree.Document) *etree.Element {
+			control: allOf(xmlsecValid(aid), verifies(func(doc *etree.Document) *etree.Element {
 				return samltest.FindID(doc.Root(), aid)
 			})),
 			want: errMalformed,
@@ -448,7 +450,7 @@ func attacks() []attack {
 				samltest.Append(evil, a)
 				samltest.Append(doc.Root(), evil)
 			},
-			control: both(xmlsecValid(aid), referenceHolds(func(doc *etree.Document) *etree.Element {
+			control: allOf(xmlsecValid(aid), referenceHolds(func(doc *etree.Document) *etree.Element {
 				return samltest.SignatureOf(samltest.FindID(doc.Root(), aid))
 			})),
 			want: errMalformed,
@@ -463,7 +465,7 @@ func attacks() []attack {
 				setNameID(a, victim)
 				samltest.Append(doc.Root(), pristine)
 			},
-			control: both(xmlsecValid(evilID), referenceHolds(sigOfAssertion)), want: errMalformed,
+			control: allOf(xmlsecValid(evilID), referenceHolds(sigOfAssertion)), want: errMalformed,
 		},
 		{
 			name: "XSW6 pristine copy hidden inside the evil assertion's signature", catalog: "#6",
@@ -483,9 +485,9 @@ func attacks() []attack {
 				a := assertionOf(t, doc)
 				samltest.Append(extensions(doc), evilCopy(a, evilID))
 			},
-			control: both(verifies(theAssertion), func(t *testing.T, doc *etree.Document) {
+			control: allOf(verifies(theAssertion), func(t *testing.T, doc *etree.Document) {
 				// A document-order reader finds the evil NameID first.
-				if n := samltest.Find(doc.Root(), ns, "NameID"); n.Text() != victim {
+				if n := samltest.Find(doc.Root(), nsSAML, "NameID"); n.Text() != victim {
 					t.Fatalf("control: naive reader gets %q", n.Text())
 				}
 			}),
@@ -496,7 +498,7 @@ func attacks() []attack {
 			forge: func(t *testing.T, doc *etree.Document) {
 				a := assertionOf(t, doc)
 				d := protoEl("StatusDetail")
-				samltest.Append(status(doc), d)
+				samltest.Append(statusOf(doc), d)
 				samltest.Append(d, evilCopy(a, evilID))
 			},
 			control: verifies(theAssertion), want: errMalformed, accept: signedNameID(samltest.UserEmail),
@@ -514,7 +516,7 @@ func attacks() []attack {
 			},
 			control: func(t *testing.T, doc *etree.Document) {
 				sig := samltest.SignatureOf(samltest.AssertionOf(doc))
-				hidden := samltest.Find(samltest.Child(sig, nsds, "Object"), ns, "Assertion")
+				hidden := samltest.Find(samltest.Child(sig, nsDSig, "Object"), nsSAML, "Assertion")
 				if _, err := samltest.VerifyOver(hidden, sig, samltest.Now, samltest.DefaultIdP().Cert); err != nil {
 					t.Fatalf("control: the hidden copy should carry the signature: %v", err)
 				}
@@ -534,7 +536,7 @@ func attacks() []attack {
 			},
 			control: func(t *testing.T, doc *etree.Document) {
 				sig := samltest.SignatureOf(doc.Root())
-				hidden := samltest.Find(samltest.Child(sig, nsds, "Object"), nsp, "Response")
+				hidden := samltest.Find(samltest.Child(sig, nsDSig, "Object"), nsProto, "Response")
 				if _, err := samltest.VerifyOver(hidden, sig, samltest.Now, samltest.DefaultIdP().Cert); err != nil {
 					t.Fatalf("control: the hidden copy should carry the signature: %v", err)
 				}
@@ -549,7 +551,7 @@ func attacks() []attack {
 				a := assertionOf(t, doc)
 				samltest.Append(doc.Root(), evilCopy(a, evilID))
 			},
-			control: both(xmlsecValid(aid), verifies(theAssertion)), want: errMalformed,
+			control: allOf(xmlsecValid(aid), verifies(theAssertion)), want: errMalformed,
 		},
 		{
 			name: "second independently signed assertion (the attacker's own login)", catalog: "#9",
@@ -561,7 +563,7 @@ func attacks() []attack {
 				samltest.InsertBefore(assertionOf(t, doc), samltest.Copy(samltest.AssertionOf(other)))
 			},
 			control: func(t *testing.T, doc *etree.Document) {
-				for _, a := range samltest.Children(doc.Root(), ns, "Assertion") {
+				for _, a := range samltest.Children(doc.Root(), nsSAML, "Assertion") {
 					if _, err := samltest.Verify(a, samltest.Now, samltest.DefaultIdP().Cert); err != nil {
 						t.Fatalf("control: both assertions should verify: %v", err)
 					}
@@ -588,7 +590,7 @@ func attacks() []attack {
 				sig := samltest.Detach(samltest.SignatureOf(a))
 				evil := evilCopy(a, evilID)
 				samltest.InsertBefore(a, evil)
-				evil.InsertChildAt(samltest.Child(evil, ns, "Issuer").Index()+1, sig)
+				evil.InsertChildAt(samltest.Child(evil, nsSAML, "Issuer").Index()+1, sig)
 				samltest.Wrap(a, "foo", "urn:foo")
 			},
 			control: referenceHolds(func(doc *etree.Document) *etree.Element {
@@ -601,7 +603,7 @@ func attacks() []attack {
 			forge: func(t *testing.T, doc *etree.Document) {
 				a := assertionOf(t, doc)
 				sig := samltest.Detach(samltest.SignatureOf(a))
-				samltest.Append(samltest.Child(a, ns, "Subject"), sig)
+				samltest.Append(samltest.Child(a, nsSAML, "Subject"), sig)
 			},
 			control: verifies(theAssertion), want: errSig,
 		},
@@ -609,7 +611,7 @@ func attacks() []attack {
 			name: "response signature relocated below Status (digest-neutral)", catalog: "#11", sign: samltest.SignResponse,
 			forge: func(t *testing.T, doc *etree.Document) {
 				sig := samltest.Detach(samltest.SignatureOf(doc.Root()))
-				samltest.InsertAfter(status(doc), sig)
+				samltest.InsertAfter(statusOf(doc), sig)
 			},
 			control: verifies(theResponse), want: errSig,
 		},
@@ -620,14 +622,14 @@ func attacks() []attack {
 				samltest.InsertBefore(a, evilCopy(a, aid))
 			},
 			control: verifies(func(doc *etree.Document) *etree.Element {
-				return samltest.Children(doc.Root(), ns, "Assertion")[1]
+				return samltest.Children(doc.Root(), nsSAML, "Assertion")[1]
 			}),
 			want: errMalformed,
 		},
 		{
 			name: "duplicate ID: Status decoy carries the assertion's ID", catalog: "#12",
 			forge: func(t *testing.T, doc *etree.Document) {
-				status(doc).CreateAttr("ID", aid)
+				statusOf(doc).CreateAttr("ID", aid)
 			},
 			control: verifies(theAssertion), want: errMalformed,
 		},
@@ -642,7 +644,7 @@ func attacks() []attack {
 				a := assertionOf(t, doc)
 				samltest.RemoveSignature(a)
 				setNameID(a, victim)
-				md := newEl("EntityDescriptor", "urn:oasis:names:tc:SAML:2.0:metadata")
+				md := foreignEl("EntityDescriptor", "urn:oasis:names:tc:SAML:2.0:metadata")
 				md.CreateAttr("ID", idFor("metadata"))
 				md.CreateAttr("entityID", samltest.DefaultIdP().EntityID)
 				samltest.Append(doc.Root(), md)
@@ -666,7 +668,7 @@ func attacks() []attack {
 				n.CreateComment("")
 				n.CreateText(".evil.example")
 			},
-			control: both(xmlsecValid(aid), verifies(theAssertion)),
+			control: allOf(xmlsecValid(aid), verifies(theAssertion)),
 			want:    errMalformed, accept: signedNameID(fullSplit),
 		},
 		{
@@ -677,7 +679,7 @@ func attacks() []attack {
 				n.SetText("ceo@contoso.example")
 				n.CreateCData(".evil.example")
 			},
-			control: both(xmlsecValid(aid), verifies(theAssertion)),
+			control: allOf(xmlsecValid(aid), verifies(theAssertion)),
 			want:    errMalformed, accept: signedNameID(fullSplit),
 		},
 		{
@@ -706,7 +708,7 @@ func attacks() []attack {
 			forge: func(t *testing.T, doc *etree.Document) {
 				a := assertionOf(t, doc)
 				setNameID(a, victim)
-				dv := samltest.Find(samltest.SignatureOf(a), nsds, "DigestValue")
+				dv := samltest.Find(samltest.SignatureOf(a), nsDSig, "DigestValue")
 				orig := dv.Text()
 				dv.SetText("")
 				dv.CreateComment(samltest.Digest(a))
@@ -729,9 +731,9 @@ func attacks() []attack {
 				a := assertionOf(t, doc)
 				setNameID(a, victim)
 				sig := samltest.SignatureOf(a)
-				si := samltest.Child(sig, nsds, "SignedInfo")
+				si := samltest.Child(sig, nsDSig, "SignedInfo")
 				forged := samltest.Copy(si)
-				samltest.Find(forged, nsds, "DigestValue").SetText(samltest.Digest(a))
+				samltest.Find(forged, nsDSig, "DigestValue").SetText(samltest.Digest(a))
 				samltest.InsertAfter(si, forged)
 			},
 			want: errSig,
@@ -741,8 +743,8 @@ func attacks() []attack {
 			forge: func(t *testing.T, doc *etree.Document) {
 				a := assertionOf(t, doc)
 				setNameID(a, victim)
-				ref := samltest.Copy(samltest.Find(samltest.SignatureOf(a), nsds, "Reference"))
-				samltest.Find(ref, nsds, "DigestValue").SetText(samltest.Digest(a))
+				ref := samltest.Copy(samltest.Find(samltest.SignatureOf(a), nsDSig, "Reference"))
+				samltest.Find(ref, nsDSig, "DigestValue").SetText(samltest.Digest(a))
 				samltest.Append(extensions(doc), ref)
 			},
 			want: errSig,
@@ -829,7 +831,7 @@ func attacks() []attack {
 			forge: func(t *testing.T, doc *etree.Document) { samltest.RemoveSignature(doc.Root()) },
 			control: func(t *testing.T, doc *etree.Document) {
 				// The same document is fine for an SP that only needs the assertion signed.
-				if _, err := newSP(t, config()).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID); err != nil {
+				if _, err := attackSP(t, attackConfig()).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID); err != nil {
 					t.Fatalf("control: %v", err)
 				}
 			},
@@ -840,7 +842,7 @@ func attacks() []attack {
 			cfg:        func(c *sp.Config) { c.RequireSignedAssertion = true },
 			noBaseline: true, // this SP accepts no response-only document at all; the control shows the document is good
 			control: func(t *testing.T, doc *etree.Document) {
-				if _, err := newSP(t, config()).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID); err != nil {
+				if _, err := attackSP(t, attackConfig()).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID); err != nil {
 					t.Fatalf("control: %v", err)
 				}
 			},
@@ -851,7 +853,7 @@ func attacks() []attack {
 			cfg:        func(c *sp.Config) { c.RequireSignedResponse = true },
 			noBaseline: true, // as above
 			control: func(t *testing.T, doc *etree.Document) {
-				if _, err := newSP(t, config()).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID); err != nil {
+				if _, err := attackSP(t, attackConfig()).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID); err != nil {
 					t.Fatalf("control: %v", err)
 				}
 			},
@@ -866,7 +868,7 @@ func attacks() []attack {
 			name: "signature without SignedInfo", catalog: "#19",
 			forge: func(t *testing.T, doc *etree.Document) {
 				sig := samltest.SignatureOf(assertionOf(t, doc))
-				sig.RemoveChild(samltest.Child(sig, nsds, "SignedInfo"))
+				sig.RemoveChild(samltest.Child(sig, nsDSig, "SignedInfo"))
 			},
 			want: errSig,
 		},
@@ -874,15 +876,15 @@ func attacks() []attack {
 			name: "empty SignatureValue and empty X509Certificate", catalog: "#19",
 			forge: func(t *testing.T, doc *etree.Document) {
 				sig := samltest.SignatureOf(assertionOf(t, doc))
-				samltest.Child(sig, nsds, "SignatureValue").SetText("")
-				samltest.Find(sig, nsds, "X509Certificate").SetText("")
+				samltest.Child(sig, nsDSig, "SignatureValue").SetText("")
+				samltest.Find(sig, nsDSig, "X509Certificate").SetText("")
 			},
 			want: errSig,
 		},
 		{
 			name: "DigestValue is not base64", catalog: "#19",
 			forge: func(t *testing.T, doc *etree.Document) {
-				samltest.Find(samltest.SignatureOf(assertionOf(t, doc)), nsds, "DigestValue").SetText("!!not base64!!")
+				samltest.Find(samltest.SignatureOf(assertionOf(t, doc)), nsDSig, "DigestValue").SetText("!!not base64!!")
 			},
 			want: errSig,
 		},
@@ -891,9 +893,9 @@ func attacks() []attack {
 			opts: func(o *samltest.Options) { o.Algorithm = samltest.SHA1 },
 			control: func(t *testing.T, doc *etree.Document) {
 				verifies(theAssertion)(t, doc)
-				cfg := config()
+				cfg := attackConfig()
 				cfg.InsecureAllowSHA1 = true
-				if _, err := newSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID); err != nil {
+				if _, err := attackSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID); err != nil {
 					t.Fatalf("control: with InsecureAllowSHA1 the document is accepted: %v", err)
 				}
 			},
@@ -909,7 +911,7 @@ func attacks() []attack {
 			control: func(t *testing.T, doc *etree.Document) {
 				// Anyone can compute this "signature": the key is the public certificate.
 				sig := samltest.SignatureOf(samltest.AssertionOf(doc))
-				got, _ := base64.StdEncoding.DecodeString(samltest.Child(sig, nsds, "SignatureValue").Text())
+				got, _ := base64.StdEncoding.DecodeString(samltest.Child(sig, nsDSig, "SignatureValue").Text())
 				si, err := samltest.SignedInfoBytes(sig)
 				if err != nil {
 					t.Fatal(err)
@@ -954,7 +956,7 @@ func attacks() []attack {
 			by:   samltest.AttackerIdP,
 			opts: func(o *samltest.Options) { o.NameID = victim },
 			forge: func(t *testing.T, doc *etree.Document) {
-				samltest.Find(samltest.SignatureOf(assertionOf(t, doc)), nsds, "X509Certificate").
+				samltest.Find(samltest.SignatureOf(assertionOf(t, doc)), nsDSig, "X509Certificate").
 					SetText(base64.StdEncoding.EncodeToString(samltest.DefaultIdP().Cert.Raw))
 			},
 			want: errSig,
@@ -978,7 +980,7 @@ func attacks() []attack {
 			cfg:  ourCertAndOther,
 			opts: func(o *samltest.Options) { o.NameID = victim },
 			forge: func(t *testing.T, doc *etree.Document) {
-				samltest.Child(doc.Root(), ns, "Issuer").SetText(samltest.IssuerFor(samltest.TenantID))
+				samltest.Child(doc.Root(), nsSAML, "Issuer").SetText(samltest.IssuerFor(samltest.TenantID))
 			},
 			want: []error{sp.ErrIssuer}, detail: []string{samltest.OtherTenantID},
 		},
@@ -1057,9 +1059,9 @@ func attacks() []attack {
 		{
 			name: "two Status elements: Success then Responder", catalog: "#27,#41",
 			forge: func(t *testing.T, doc *etree.Document) {
-				st := status(doc).Copy()
+				st := statusOf(doc).Copy()
 				st.SelectElement("samlp:StatusCode").CreateAttr("Value", samltest.StatusResponder)
-				samltest.InsertAfter(status(doc), st)
+				samltest.InsertAfter(statusOf(doc), st)
 			},
 			control: verifies(theAssertion),
 			want:    errMalformed,
@@ -1067,7 +1069,7 @@ func attacks() []attack {
 		{
 			name: "two Issuer elements on the response", catalog: "#27,#37",
 			forge: func(t *testing.T, doc *etree.Document) {
-				iss := samltest.Child(doc.Root(), ns, "Issuer")
+				iss := samltest.Child(doc.Root(), nsSAML, "Issuer")
 				evil := iss.Copy()
 				evil.SetText(samltest.IssuerFor(samltest.OtherTenantID))
 				samltest.InsertAfter(iss, evil)
@@ -1100,7 +1102,7 @@ func attacks() []attack {
 		{
 			name: "response Issuer in the protocol namespace naming another tenant", catalog: "#24,#37",
 			forge: func(t *testing.T, doc *etree.Document) {
-				iss := samltest.Child(doc.Root(), ns, "Issuer")
+				iss := samltest.Child(doc.Root(), nsSAML, "Issuer")
 				evil := protoEl("Issuer")
 				evil.SetText(samltest.IssuerFor(samltest.OtherTenantID))
 				samltest.InsertBefore(iss, evil)
@@ -1129,13 +1131,13 @@ func attacks() []attack {
 			name: "SAML 1.0 assertion namespace", catalog: "#24",
 			sign: samltest.SignResponse,
 			raw: func(b []byte) []byte {
-				return bytes.Replace(b, []byte(`xmlns="`+ns+`"><Issuer>`), []byte(`xmlns="urn:oasis:names:tc:SAML:1.0:assertion"><Issuer>`), 1)
+				return bytes.Replace(b, []byte(`xmlns="`+nsSAML+`"><Issuer>`), []byte(`xmlns="urn:oasis:names:tc:SAML:1.0:assertion"><Issuer>`), 1)
 			},
 			want: errMalformed,
 		},
 		{
 			name: "response signature element in a foreign namespace", catalog: "#24", sign: samltest.SignResponse,
-			raw:  replaceOnce(`<Signature xmlns="`+nsds+`">`, `<Signature xmlns="`+evilNS+`">`),
+			raw:  replaceOnce(`<Signature xmlns="`+nsDSig+`">`, `<Signature xmlns="`+evilNS+`">`),
 			want: errSig,
 		},
 		{
@@ -1156,7 +1158,7 @@ func attacks() []attack {
 				o.EncryptTo = samltest.DefaultSP().Cert
 			},
 			control: func(t *testing.T, doc *etree.Document) {
-				if _, err := samltest.DefaultSP().Decrypt(samltest.Child(doc.Root(), ns, "EncryptedAssertion")); err != nil {
+				if _, err := samltest.DefaultSP().Decrypt(samltest.Child(doc.Root(), nsSAML, "EncryptedAssertion")); err != nil {
 					t.Fatalf("control: the SP can decrypt it: %v", err)
 				}
 			},
@@ -1170,8 +1172,8 @@ func attacks() []attack {
 				if err != nil {
 					t.Fatal(err)
 				}
-				old := samltest.Child(doc.Root(), ns, "EncryptedAssertion")
-				samltest.InsertBefore(old, samltest.Copy(samltest.Child(evil.Root(), ns, "EncryptedAssertion")))
+				old := samltest.Child(doc.Root(), nsSAML, "EncryptedAssertion")
+				samltest.InsertBefore(old, samltest.Copy(samltest.Child(evil.Root(), nsSAML, "EncryptedAssertion")))
 				samltest.Detach(old)
 			},
 			want: errSig,
@@ -1211,12 +1213,12 @@ func attacks() []attack {
 			name: "EncryptedKey replaced by a RetrievalMethod to an outside URL", catalog: "#30",
 			opts: func(o *samltest.Options) { o.EncryptTo = samltest.DefaultSP().Cert },
 			forge: func(t *testing.T, doc *etree.Document) {
-				ki := samltest.Find(samltest.Child(doc.Root(), ns, "EncryptedAssertion"), nsds, "KeyInfo")
+				ki := samltest.Find(samltest.Child(doc.Root(), nsSAML, "EncryptedAssertion"), nsDSig, "KeyInfo")
 				for _, c := range ki.ChildElements() {
 					ki.RemoveChild(c)
 				}
 				rm := ki.CreateElement("ds:RetrievalMethod")
-				rm.CreateAttr("xmlns:ds", nsds)
+				rm.CreateAttr("xmlns:ds", nsDSig)
 				rm.CreateAttr("URI", evilURL)
 				rm.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#EncryptedKey")
 			},
@@ -1233,7 +1235,7 @@ func attacks() []attack {
 		{
 			name: "unsigned Status rewritten to Responder on an assertion-signed response", catalog: "#41,#39",
 			forge: func(t *testing.T, doc *etree.Document) {
-				status(doc).SelectElement("samlp:StatusCode").CreateAttr("Value", samltest.StatusResponder)
+				statusOf(doc).SelectElement("samlp:StatusCode").CreateAttr("Value", samltest.StatusResponder)
 			},
 			control: verifies(theAssertion),
 			want:    []error{sp.ErrStatus},
@@ -1289,9 +1291,9 @@ func attacks() []attack {
 			name: "two AudienceRestrictions, ours only in the second", catalog: "#35",
 			opts: func(o *samltest.Options) {
 				o.EditAssertion = func(a *etree.Element) {
-					ar := samltest.Find(a, ns, "AudienceRestriction")
+					ar := samltest.Find(a, nsSAML, "AudienceRestriction")
 					other := samltest.Copy(ar)
-					samltest.Find(other, ns, "Audience").SetText("https://other-app.example/saml")
+					samltest.Find(other, nsSAML, "Audience").SetText("https://other-app.example/saml")
 					samltest.InsertBefore(ar, other)
 				}
 			},
@@ -1300,7 +1302,7 @@ func attacks() []attack {
 		{
 			name: "AudienceRestriction missing", catalog: "#35",
 			opts: func(o *samltest.Options) {
-				o.EditAssertion = func(a *etree.Element) { samltest.Detach(samltest.Find(a, ns, "AudienceRestriction")) }
+				o.EditAssertion = func(a *etree.Element) { samltest.Detach(samltest.Find(a, nsSAML, "AudienceRestriction")) }
 			},
 			want: []error{sp.ErrAudience},
 		},
@@ -1312,7 +1314,7 @@ func attacks() []attack {
 		{
 			name: "unsigned response Issuer rewritten to another tenant", catalog: "#37,#39",
 			forge: func(t *testing.T, doc *etree.Document) {
-				samltest.Child(doc.Root(), ns, "Issuer").SetText(samltest.IssuerFor(samltest.OtherTenantID))
+				samltest.Child(doc.Root(), nsSAML, "Issuer").SetText(samltest.IssuerFor(samltest.OtherTenantID))
 			},
 			control: verifies(theAssertion),
 			want:    []error{sp.ErrIssuer}, detail: []string{samltest.OtherTenantID},
@@ -1321,7 +1323,7 @@ func attacks() []attack {
 			name: "holder-of-key instead of bearer confirmation", catalog: "#42",
 			opts: func(o *samltest.Options) {
 				o.EditAssertion = func(a *etree.Element) {
-					samltest.Find(a, ns, "SubjectConfirmation").CreateAttr("Method", "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key")
+					samltest.Find(a, nsSAML, "SubjectConfirmation").CreateAttr("Method", "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key")
 				}
 			},
 			want: errMalformed,
@@ -1330,11 +1332,11 @@ func attacks() []attack {
 			name: "two bearer confirmations: right Recipient but expired, live but wrong Recipient", catalog: "#42",
 			opts: func(o *samltest.Options) {
 				o.EditAssertion = func(a *etree.Element) {
-					sc := samltest.Find(a, ns, "SubjectConfirmation")
-					samltest.Find(sc, ns, "SubjectConfirmationData").CreateAttr("NotOnOrAfter", samltest.Timestamp(samltest.Now.Add(-time.Hour)))
+					sc := samltest.Find(a, nsSAML, "SubjectConfirmation")
+					samltest.Find(sc, nsSAML, "SubjectConfirmationData").CreateAttr("NotOnOrAfter", samltest.Timestamp(samltest.Now.Add(-time.Hour)))
 					live := samltest.Copy(sc)
-					samltest.Find(live, ns, "SubjectConfirmationData").CreateAttr("NotOnOrAfter", samltest.Timestamp(samltest.Now.Add(time.Hour)))
-					samltest.Find(live, ns, "SubjectConfirmationData").CreateAttr("Recipient", evilURL)
+					samltest.Find(live, nsSAML, "SubjectConfirmationData").CreateAttr("NotOnOrAfter", samltest.Timestamp(samltest.Now.Add(time.Hour)))
+					samltest.Find(live, nsSAML, "SubjectConfirmationData").CreateAttr("Recipient", evilURL)
 					samltest.InsertAfter(sc, live)
 				}
 			},
@@ -1367,9 +1369,9 @@ func attacks() []attack {
 			requestIDs: noRequests,
 			noBaseline: true, // the baseline answers RequestID, which this browser does not hold
 			control: func(t *testing.T, doc *etree.Document) {
-				cfg := config()
+				cfg := attackConfig()
 				cfg.AllowIdPInitiated = true
-				if _, err := newSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID); err != nil {
+				if _, err := attackSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID); err != nil {
 					t.Fatalf("control: accepted by the browser that made the request: %v", err)
 				}
 			},
@@ -1381,9 +1383,9 @@ func attacks() []attack {
 			requestIDs: noRequests,
 			noBaseline: true,
 			control: func(t *testing.T, doc *etree.Document) {
-				cfg := config()
+				cfg := attackConfig()
 				cfg.AllowIdPInitiated = true
-				if _, err := newSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc))); err != nil {
+				if _, err := attackSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc))); err != nil {
 					t.Fatalf("control: accepted once IdP-initiated login is allowed: %v", err)
 				}
 			},
@@ -1418,7 +1420,7 @@ func attacks() []attack {
 			name: "unparsable Conditions NotOnOrAfter is not 'unbounded'", catalog: "#38",
 			opts: func(o *samltest.Options) {
 				o.EditAssertion = func(a *etree.Element) {
-					samltest.Find(a, ns, "Conditions").CreateAttr("NotOnOrAfter", "tomorrow")
+					samltest.Find(a, nsSAML, "Conditions").CreateAttr("NotOnOrAfter", "tomorrow")
 				}
 			},
 			want: errMalformed,
@@ -1433,7 +1435,7 @@ func attacks() []attack {
 		{
 			name: "unsigned Extensions carrying claims beside a signed assertion", catalog: "#39,#40",
 			forge: func(t *testing.T, doc *etree.Document) {
-				st := newEl("AttributeStatement", ns)
+				st := foreignEl("AttributeStatement", nsSAML)
 				at := st.CreateElement("Attribute")
 				at.CreateAttr("Name", samltest.ClaimGroups)
 				at.CreateElement("AttributeValue").SetText("admins")
@@ -1457,7 +1459,7 @@ func attacks() []attack {
 					inner.CreateAttr("ID", evilID)
 					setNameID(inner, victim)
 					adv.AddChild(inner)
-					samltest.InsertBefore(samltest.Child(a, ns, "AttributeStatement"), adv)
+					samltest.InsertBefore(samltest.Child(a, nsSAML, "AttributeStatement"), adv)
 				}
 			},
 			control: verifies(theAssertion),
@@ -1471,7 +1473,7 @@ func attacks() []attack {
 func decryptsTo(want string) func(*testing.T, *etree.Document) {
 	return func(t *testing.T, doc *etree.Document) {
 		t.Helper()
-		plain, err := samltest.DefaultSP().Decrypt(samltest.Child(doc.Root(), ns, "EncryptedAssertion"))
+		plain, err := samltest.DefaultSP().Decrypt(samltest.Child(doc.Root(), nsSAML, "EncryptedAssertion"))
 		if err != nil {
 			t.Fatalf("control: the SP key does not open the ciphertext: %v", err)
 		}
@@ -1544,12 +1546,12 @@ func TestAttackSuiteBaselines(t *testing.T) {
 			if by == nil {
 				by = samltest.DefaultIdP()
 			}
-			cfg := config()
+			cfg := attackConfig()
 			if tc.cfg != nil {
 				tc.cfg(&cfg)
 			}
 			b := by.MustResponse(t, tc.opts)
-			a, err := newSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(b), samltest.RequestID)
+			a, err := attackSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(b), samltest.RequestID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1569,7 +1571,7 @@ func TestAttackReplay(t *testing.T) {
 	ctx := context.Background()
 	for _, sign := range []samltest.Placement{samltest.SignAssertion, samltest.SignResponse, samltest.SignBoth} {
 		t.Run(sign.String(), func(t *testing.T) {
-			s := newSP(t, config())
+			s := attackSP(t, attackConfig())
 			b := samltest.DefaultIdP().MustResponse(t, samltest.Options{Sign: sign})
 			if _, err := s.ValidateResponse(ctx, samltest.Encode(b), samltest.RequestID); err != nil {
 				t.Fatalf("control: first use rejected: %v", err)
@@ -1579,7 +1581,7 @@ func TestAttackReplay(t *testing.T) {
 		})
 	}
 	t.Run("same assertion under a fresh, unsigned Response ID", func(t *testing.T) {
-		s := newSP(t, config())
+		s := attackSP(t, attackConfig())
 		b := samltest.DefaultIdP().MustResponse(t, samltest.Options{})
 		if _, err := s.ValidateResponse(ctx, samltest.Encode(b), samltest.RequestID); err != nil {
 			t.Fatalf("control: first use rejected: %v", err)
@@ -1593,9 +1595,9 @@ func TestAttackReplay(t *testing.T) {
 	})
 	t.Run("replay is forgotten only after the assertion expired", func(t *testing.T) {
 		now := samltest.Now
-		cfg := config()
+		cfg := attackConfig()
 		cfg.Now = func() time.Time { return now }
-		s := newSP(t, cfg)
+		s := attackSP(t, cfg)
 		b := samltest.DefaultIdP().MustResponse(t, samltest.Options{})
 		if _, err := s.ValidateResponse(ctx, samltest.Encode(b), samltest.RequestID); err != nil {
 			t.Fatal(err)
@@ -1615,9 +1617,9 @@ func TestAttackReplay(t *testing.T) {
 func TestAttackUnsolicitedDressedAsAnswer(t *testing.T) {
 	// Control: undressed, the same response is accepted where IdP-initiated login is on.
 	plain := samltest.DefaultIdP().MustResponse(t, samltest.Options{Unsolicited: true})
-	cfg := config()
+	cfg := attackConfig()
 	cfg.AllowIdPInitiated = true
-	if _, err := newSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(plain)); err != nil {
+	if _, err := attackSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(plain)); err != nil {
 		t.Fatalf("control: %v", err)
 	}
 	for _, allow := range []bool{false, true} {
@@ -1626,9 +1628,9 @@ func TestAttackUnsolicitedDressedAsAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		doc.Root().CreateAttr("InResponseTo", samltest.RequestID)
-		cfg := config()
+		cfg := attackConfig()
 		cfg.AllowIdPInitiated = allow
-		a, err := newSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID)
+		a, err := attackSP(t, cfg).ValidateResponse(context.Background(), samltest.Encode(samltest.Serialize(doc)), samltest.RequestID)
 		switch {
 		case err != nil:
 			checkRejection(t, err, []error{sp.ErrInResponseTo, sp.ErrUnsolicited}, nil)
@@ -1648,7 +1650,7 @@ func TestAttackInResponseToReuse(t *testing.T) {
 	if err := store.Save(ctx, "relay-1", sp.PendingRequest{ID: samltest.RequestID, ReturnTo: "/"}, samltest.Now.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	s := newSP(t, config())
+	s := attackSP(t, attackConfig())
 	take := func() []string {
 		p, err := store.Take(ctx, "relay-1")
 		if err != nil {
@@ -1702,7 +1704,7 @@ func TestAttackDecryptionFailuresLookAlike(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = newSP(t, config()).ValidateResponse(context.Background(), samltest.Encode(forged), samltest.RequestID)
+		_, err = attackSP(t, attackConfig()).ValidateResponse(context.Background(), samltest.Encode(forged), samltest.RequestID)
 		if err == nil {
 			t.Fatalf("%s: accepted", name)
 		}
@@ -1719,7 +1721,7 @@ func TestAttackDecryptionFailuresLookAlike(t *testing.T) {
 		}
 	}
 	// Control: the same SP decrypts the untouched response.
-	if _, err := newSP(t, config()).ValidateResponse(context.Background(), samltest.Encode(b), samltest.RequestID); err != nil {
+	if _, err := attackSP(t, attackConfig()).ValidateResponse(context.Background(), samltest.Encode(b), samltest.RequestID); err != nil {
 		t.Fatalf("control: %v", err)
 	}
 }
@@ -1794,12 +1796,12 @@ func TestAttackLimits(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := config()
+			cfg := attackConfig()
 			cfg.Limits = tc.limits
-			if _, err := newSP(t, cfg).ValidateResponse(ctx, samltest.Encode(tc.under), samltest.RequestID); err != nil {
+			if _, err := attackSP(t, cfg).ValidateResponse(ctx, samltest.Encode(tc.under), samltest.RequestID); err != nil {
 				t.Fatalf("control: under the limit: %v", err)
 			}
-			_, err := newSP(t, cfg).ValidateResponse(ctx, samltest.Encode(tc.over), samltest.RequestID)
+			_, err := attackSP(t, cfg).ValidateResponse(ctx, samltest.Encode(tc.over), samltest.RequestID)
 			checkRejection(t, err, errMalformed, nil)
 		})
 	}
@@ -1810,9 +1812,9 @@ func TestAttackLimits(t *testing.T) {
 func TestAttackLimitsCostIsBounded(t *testing.T) {
 	ctx := context.Background()
 	good := samltest.Encode(samltest.DefaultIdP().MustResponse(t, samltest.Options{}))
-	s := newSP(t, config())
+	s := attackSP(t, attackConfig())
 	baseBytes, baseObjects := allocated(func() {
-		if _, err := newSP(t, config()).ValidateResponse(ctx, good, samltest.RequestID); err != nil {
+		if _, err := attackSP(t, attackConfig()).ValidateResponse(ctx, good, samltest.RequestID); err != nil {
 			t.Fatal(err)
 		}
 	})

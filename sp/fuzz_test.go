@@ -96,10 +96,10 @@ func recordedSeeds(tb testing.TB) [][]byte {
 }
 
 func fuzzSP(tb testing.TB) *sp.SP {
-	cfg := config()
+	cfg := attackConfig()
 	cfg.AllowIdPInitiated = true
 	cfg.ReplayCache = acceptAll{}
-	return newSP(tb, cfg)
+	return attackSP(tb, cfg)
 }
 
 // checkOutcome is the property every fuzz input must satisfy.
