@@ -87,16 +87,25 @@ func TestACSRefusesSignInWhileSSOIsDisabled(t *testing.T) {
 // enableAcme runs a passing test and enables SSO for acme.
 func enableAcme(t *testing.T, ts *testServer, allowIdPInitiated bool) {
 	t.Helper()
+	enableOrg(t, ts, "acme", allowIdPInitiated)
+}
+
+// enableOrg runs a passing test against the demo IdP and enables SSO for an organization.
+func enableOrg(t *testing.T, ts *testServer, slug string, allowIdPInitiated bool) {
+	t.Helper()
 	b := newBrowser(t)
 	form := settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM())
 	if !allowIdPInitiated {
 		form.Del(fieldIdPInit)
 	}
-	body := b.post(ts.srv.URL+"/organizations/acme/settings/sso", form)
+	body := b.post(ts.srv.URL+"/organizations/"+slug+"/settings/sso", form)
 	if body = b.signIn(ts, body, "adele@contoso.example", "adele-demo"); !strings.Contains(body, `id="test-ok"`) {
 		t.Fatalf("test failed:\n%s", body)
 	}
-	b.post(ts.srv.URL+"/organizations/acme/settings/sso/enable", url.Values{})
+	b.post(ts.srv.URL+"/organizations/"+slug+"/settings/sso/enable", url.Values{})
+	if o, _ := ts.store.Org(t.Context(), slug); !o.Enabled {
+		t.Fatalf("%s not enabled", slug)
+	}
 }
 
 // TestIdPInitiatedRefusedWhenNotAllowed: with "Allow IdP-initiated sign-in" unticked, My
@@ -160,5 +169,39 @@ func TestDisableOpensTheOrganization(t *testing.T) {
 	admin.post(ts.srv.URL+"/organizations/acme/settings/sso/disable", url.Values{})
 	if body := newBrowser(t).get(ts.srv.URL + "/organizations/acme"); !strings.Contains(body, "not enabled") {
 		t.Fatalf("org page after Disable:\n%s", body)
+	}
+}
+
+// TestOrganizationsAreIsolated: a session in one organization opens nothing in another, and
+// a response made for one organization's ACS is refused at another's, even from the same IdP.
+func TestOrganizationsAreIsolated(t *testing.T) {
+	ts := newTestServer(t)
+	b := newBrowser(t)
+	b.post(ts.srv.URL+"/", url.Values{"slug": {"globex"}, "name": {"Globex"}})
+	enableAcme(t, ts, true)
+	enableOrg(t, ts, "globex", true)
+
+	member := newBrowser(t)
+	body := member.signIn(ts, member.get(ts.srv.URL+"/organizations/acme"), "alex@contoso.example", "alex-demo")
+	if !strings.Contains(body, "Alex Wilber") {
+		t.Fatalf("acme sign-in failed:\n%s", body)
+	}
+	// The acme session does not open globex: the member is sent to the IdP for globex.
+	member.hold = true
+	member.get(ts.srv.URL + "/organizations/globex")
+	if member.held == nil || member.heldAction != ts.app.acsURL("globex") {
+		t.Fatalf("globex did not require its own sign-in (landed at %s)", member.path())
+	}
+
+	// An IdP-initiated response for acme, posted to globex's ACS, is refused.
+	member.held = nil
+	member.get(ts.app.demo.IdPInitiatedURL(ts.app.spEntityID("acme"), ""))
+	if member.held == nil {
+		t.Fatal("no response from the IdP")
+	}
+	member.hold = false
+	body = member.post(ts.app.acsURL("globex"), member.held)
+	if member.status() != http.StatusForbidden || strings.Contains(body, "Alex Wilber") {
+		t.Fatalf("acme's response accepted at globex: status %d:\n%s", member.status(), body)
 	}
 }

@@ -211,7 +211,8 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodPost && !a.sameOrigin(r) && !strings.HasSuffix(r.URL.Path, "/saml/consume") {
-		http.Error(w, "cross-origin form post refused", http.StatusForbidden)
+		http.Error(w, "Form posted from another origin ("+r.Header.Get("Origin")+"); this app is at "+a.origin+
+			" (its -base-url). Open it there.", http.StatusForbidden)
 		return
 	}
 	if r.URL.Path == "/" {
