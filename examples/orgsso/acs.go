@@ -52,4 +52,3 @@ func resultFromDiagnosis(d *sp.Diagnosis, version int, now time.Time) *TestResul
 	}
 	return res
 }
-

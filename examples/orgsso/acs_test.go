@@ -205,3 +205,16 @@ func TestOrganizationsAreIsolated(t *testing.T) {
 		t.Fatalf("acme's response accepted at globex: status %d:\n%s", member.status(), body)
 	}
 }
+
+// TestGroupsOverageIsShownNotHidden: a member in more groups than fit in a SAML token sees
+// where the full list is, not "no groups".
+func TestGroupsOverageIsShownNotHidden(t *testing.T) {
+	ts := newTestServer(t)
+	enableAcme(t, ts, true)
+	m := newBrowser(t)
+	body := m.signIn(ts, m.get(ts.srv.URL+"/organizations/acme"), "megan@contoso.example", "megan-demo")
+	if !strings.Contains(body, "Megan Bowen") || !strings.Contains(body, "the full list is at") ||
+		!strings.Contains(body, "/users/c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f/getMemberObjects") || strings.Contains(body, "none sent") {
+		t.Fatalf("member page:\n%s", body)
+	}
+}

@@ -8,15 +8,6 @@ import (
 	"github.com/ssokit/saml/sp"
 )
 
-// Entra claim names the member page picks out.
-const (
-	claimObjectID    = "http://schemas.microsoft.com/identity/claims/objectidentifier"
-	claimTenantID    = "http://schemas.microsoft.com/identity/claims/tenantid"
-	claimEmail       = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
-	claimDisplayName = "http://schemas.microsoft.com/identity/claims/displayname"
-	claimGroups      = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
-)
-
 func claims(a *assertion.Assertion) []ClaimView {
 	out := make([]ClaimView, 0, len(a.AttributeNames))
 	for _, name := range a.AttributeNames {
@@ -25,31 +16,39 @@ func claims(a *assertion.Assertion) []ClaimView {
 	return out
 }
 
-func first(a *assertion.Assertion, name string) string {
-	if at, ok := a.Attributes[name]; ok && len(at.Values) > 0 {
-		return at.Values[0]
-	}
-	return ""
-}
-
+// memberFromAssertion is what the member page shows later: the identity and the claims,
+// read with the library's Entra accessors.
 func memberFromAssertion(org string, a *assertion.Assertion, now time.Time) *Member {
+	groups, _ := a.Groups() // nil on overage: the page then shows the groups.link claim
 	return &Member{
 		Org:         org,
 		NameID:      a.NameID.Value,
-		ObjectID:    first(a, claimObjectID),
-		Email:       first(a, claimEmail),
-		DisplayName: first(a, claimDisplayName),
-		Groups:      a.Attributes[claimGroups].Values,
+		ObjectID:    a.ObjectID(),
+		Email:       a.Email(),
+		DisplayName: a.DisplayName(),
+		Groups:      groups,
 		Claims:      claims(a),
 		LastLogin:   now,
 	}
 }
 
+// groupsLink is the Graph URL Entra sends instead of the groups when a user is in more than
+// 150 of them, or "".
+func groupsLink(m *Member) string {
+	for _, c := range m.Claims {
+		if c.Name == assertion.ClaimGroupsLink && len(c.Values) > 0 {
+			return c.Values[0]
+		}
+	}
+	return ""
+}
+
 type orgPage struct {
-	Org       *Org
-	Session   *sp.Session
-	Member    *Member
-	MyAppsURL string // the demo IdP's My Apps, when the org signs in there
+	Org        *Org
+	Session    *sp.Session
+	Member     *Member
+	GroupsLink string // set when Entra sent a groups overage link instead of the groups
+	MyAppsURL  string // the demo IdP's My Apps, when the org signs in there
 }
 
 // serveOrg is the organization's content. Once SSO is enabled only members signed in
@@ -72,6 +71,9 @@ func (a *App) serveOrg(w http.ResponseWriter, r *http.Request, o *Org) {
 			return
 		}
 		p := &orgPage{Org: o, Session: sess, Member: m}
+		if m != nil {
+			p.GroupsLink = groupsLink(m)
+		}
 		if a.demo != nil && o.Active.SignOnURL == a.demo.LoginURL() {
 			p.MyAppsURL = a.demo.MyAppsURL()
 		}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/ssokit/saml/assertion"
 )
 
 // TestStoreSurvivesReopen writes every kind of record, closes the database, opens it again
@@ -27,12 +29,12 @@ func TestStoreSurvivesReopen(t *testing.T) {
 	want.Pending, want.PendingVersion, want.TestedVersion = settings, 3, 3
 	want.Active, want.ActiveVersion, want.Enabled = settings, 3, true
 	want.LastTest = &TestResult{Version: 3, At: fixedNow, OK: true, NameID: "adele@contoso.example",
-		Checks: []CheckView{{Name: "audience", Status: "passed", Received: "x"}}, Claims: []ClaimView{{Name: claimGroups, Values: []string{"a", "b"}}}}
+		Checks: []CheckView{{Name: "audience", Status: "passed", Received: "x"}}, Claims: []ClaimView{{Name: assertion.ClaimGroups, Values: []string{"a", "b"}}}}
 	if err := s.SaveOrg(ctx, want); err != nil {
 		t.Fatal(err)
 	}
 	member := &Member{Org: "acme", NameID: "adele@contoso.example", ObjectID: "oid", Email: "adele@contoso.example",
-		DisplayName: "Adele Vance", Groups: []string{"g1", "g2"}, Claims: []ClaimView{{Name: claimObjectID, Values: []string{"oid"}}}, LastLogin: fixedNow}
+		DisplayName: "Adele Vance", Groups: []string{"g1", "g2"}, Claims: []ClaimView{{Name: assertion.ClaimObjectID, Values: []string{"oid"}}}, LastLogin: fixedNow}
 	if err := s.SaveMember(ctx, member); err != nil {
 		t.Fatal(err)
 	}

@@ -429,3 +429,19 @@ func TestRegisterApplicationForm(t *testing.T) {
 		t.Errorf("cross-origin registration: status %d, registered %v", resp.StatusCode, err == nil)
 	}
 }
+
+// TestGroupsOverageSendsTheGraphLink: like Entra, more than 150 groups are replaced by a
+// groups.link claim.
+func TestGroupsOverageSendsTheGraphLink(t *testing.T) {
+	h := newHarness(t, Config{})
+	_, body := h.get(t, h.idp.IdPInitiatedURL(spEntityID, ""))
+	_, body = h.login(t, body, "megan@contoso.example", "megan-demo")
+	attrs := attributes(parsePosted(t, body).doc.Root().SelectElement("Assertion"))
+	if _, ok := attrs[ClaimGroups]; ok {
+		t.Error("groups claim sent for a user in 161 groups")
+	}
+	want := "https://graph.windows.net/" + DefaultTenantID + "/users/c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f/getMemberObjects"
+	if got := attrs[ClaimGroupsLink]; len(got) != 1 || got[0] != want {
+		t.Errorf("groups.link = %v, want %s", got, want)
+	}
+}

@@ -29,7 +29,12 @@ const (
 	ClaimSurname          = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"
 	ClaimName             = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
 	ClaimGroups           = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
+	ClaimGroupsLink       = "http://schemas.microsoft.com/claims/groups.link"
 )
+
+// maxSAMLGroups is how many groups Entra puts in a SAML token; above it, it sends a
+// groups.link claim to fetch them from Microsoft Graph instead.
+const maxSAMLGroups = 150
 
 const (
 	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -103,7 +108,10 @@ func (m assertionMaker) MakeAssertion(req *saml.IdpAuthnRequest, session *saml.S
 		attrs = append(attrs, attr(ClaimSurname, u.Surname))
 	}
 	attrs = append(attrs, attr(ClaimName, u.Username))
-	if len(u.Groups) > 0 {
+	switch {
+	case len(u.Groups) > maxSAMLGroups:
+		attrs = append(attrs, attr(ClaimGroupsLink, "https://graph.windows.net/"+d.tenant+"/users/"+u.ObjectID+"/getMemberObjects"))
+	case len(u.Groups) > 0:
 		attrs = append(attrs, attr(ClaimGroups, u.Groups...))
 	}
 

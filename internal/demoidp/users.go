@@ -1,5 +1,7 @@
 package demoidp
 
+import "fmt"
+
 // User is a directory user who can sign in to the demo IdP.
 type User struct {
 	Username    string   // the user principal name (UPN), e.g. adele@contoso.example
@@ -20,7 +22,13 @@ const (
 )
 
 // DemoUsers returns the demo directory's users; their passwords are on the login page.
+// Megan is in more groups than fit in a SAML token, so her sign-in shows Entra's groups
+// overage claim.
 func DemoUsers() []User {
+	many := make([]string, 0, 160)
+	for i := range 160 {
+		many = append(many, fmt.Sprintf("%08x-5a5a-4b4b-8c8c-%012x", i+1, i+1))
+	}
 	return []User{
 		{
 			Username:    "adele@contoso.example",
@@ -41,6 +49,16 @@ func DemoUsers() []User {
 			Surname:     "Wilber",
 			Email:       "alex@contoso.example",
 			Groups:      []string{GroupAllStaff, GroupEngineering},
+		},
+		{
+			Username:    "megan@contoso.example",
+			Password:    "megan-demo",
+			ObjectID:    "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f",
+			DisplayName: "Megan Bowen",
+			GivenName:   "Megan",
+			Surname:     "Bowen",
+			Email:       "megan@contoso.example",
+			Groups:      append([]string{GroupAllStaff}, many...),
 		},
 	}
 }
