@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The package shares one scratch directory, one SimpleSAMLphp server and one IdP key pair
@@ -45,6 +46,12 @@ func simpleSAMLphp(t *testing.T) *SimpleSAMLphp {
 	dir := Dir(t)
 	sspOnce.Do(func() {
 		sspSrv, sspErr = StartSimpleSAMLphp(context.Background(), dir, filepath.Join(scratch, "ssp-state"))
+		// When go test's timeout fires, the binary panics and TestMain never reaches Stop;
+		// the PHP server, started in its own session, would outlive us. Stop it just before.
+		if dl, ok := t.Deadline(); ok && sspErr == nil {
+			srv := sspSrv
+			time.AfterFunc(time.Until(dl)-10*time.Second, func() { _ = srv.Stop() })
+		}
 	})
 	if sspErr != nil {
 		t.Fatal(sspErr)

@@ -29,6 +29,9 @@ type SimpleSAMLphp struct {
 
 	// The script keeps one issue.json per state directory, so issues must not overlap.
 	mu sync.Mutex
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // StartSimpleSAMLphp starts a SimpleSAMLphp IdP from the scripts in dir, keeping all its
@@ -84,16 +87,19 @@ func (s *SimpleSAMLphp) Issue(ctx context.Context, opts Options, out string) (*R
 }
 
 // Stop ends the server (by the PID the script recorded and checked) and deletes its state.
+// Only the first call does anything; later ones return its result.
 func (s *SimpleSAMLphp) Stop() error {
 	if s == nil {
 		return nil
 	}
-	_, _, err := run(context.Background(), s.env(), "bash", s.script, "stop")
-	if err != nil {
-		return fmt.Errorf("interop: stop SimpleSAMLphp: %w", err)
-	}
-	if _, err := os.Stat(filepath.Join(s.state, "server.pid")); !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("interop: SimpleSAMLphp state %s still holds a pid file after stop", s.state)
-	}
-	return nil
+	s.stopOnce.Do(func() {
+		if _, _, err := run(context.Background(), s.env(), "bash", s.script, "stop"); err != nil {
+			s.stopErr = fmt.Errorf("interop: stop SimpleSAMLphp: %w", err)
+			return
+		}
+		if _, err := os.Stat(filepath.Join(s.state, "server.pid")); !errors.Is(err, os.ErrNotExist) {
+			s.stopErr = fmt.Errorf("interop: SimpleSAMLphp state %s still holds a pid file after stop", s.state)
+		}
+	})
+	return s.stopErr
 }
