@@ -37,7 +37,7 @@ func (d *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "", "/":
 		http.Redirect(w, r, d.path("/myapps"), http.StatusFound)
 	case "/" + d.tenant + "/saml2":
-		d.idp.ServeSSO(w, r)
+		d.idp.ServeSSO(w, withoutQuerySignature(r))
 	case "/" + d.tenant + "/federationmetadata/2007-06/federationmetadata.xml":
 		d.idp.ServeMetadata(w, r)
 	case "/login":
@@ -124,4 +124,24 @@ func (d *IdP) serveApps(w http.ResponseWriter, r *http.Request) {
 	page.CertificatePEM = d.CertificatePEM()
 	page.Signing = d.cfg.Signing.String()
 	d.render(w, http.StatusOK, "apps", page)
+}
+
+// withoutQuerySignature drops an HTTP-Redirect signature (Signature and SigAlg) from r.
+// Entra does not check AuthnRequest signatures unless an application has "Require
+// verification certificates" on, which the demo does not offer; crewjam would refuse a
+// signed request from an application registered without a certificate.
+func withoutQuerySignature(r *http.Request) *http.Request {
+	if r.Method != http.MethodGet || !strings.Contains(r.URL.RawQuery, "Signature=") {
+		return r
+	}
+	var kept []string
+	for _, part := range strings.Split(r.URL.RawQuery, "&") {
+		if strings.HasPrefix(part, "Signature=") || strings.HasPrefix(part, "SigAlg=") {
+			continue
+		}
+		kept = append(kept, part)
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.RawQuery = strings.Join(kept, "&")
+	return r2
 }

@@ -75,3 +75,33 @@ func TestForceAuthnAsksForThePasswordAgain(t *testing.T) {
 		t.Fatalf("ForceAuthn did not show the login page:\n%s", body)
 	}
 }
+
+// TestSignedAuthnRequestIsAcceptedLikeEntra: Entra ignores a request signature unless the
+// application requires one; so does the demo IdP.
+func TestSignedAuthnRequestIsAcceptedLikeEntra(t *testing.T) {
+	h := newHarness(t, Config{})
+	s, err := sp.New(sp.Config{
+		EntityID: spEntityID, ACSURL: spACS, Key: testKey(t), SignAuthnRequests: true, Now: h.idp.now,
+		IdP: &metadata.IdP{EntityID: h.idp.EntityID(), SSOURL: h.idp.LoginURL(),
+			SSOBinding: metadata.BindingHTTPRedirect, Certificates: []*x509.Certificate{h.idp.Certificate()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, id, err := s.AuthnRequestURL("rs-signed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(u, "Signature=") {
+		t.Fatalf("the request is not signed: %s", u)
+	}
+	_, body := h.get(t, u)
+	_, body = h.login(t, body, "adele@contoso.example", "adele-demo")
+	m := samlRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no SAMLResponse in:\n%s", body)
+	}
+	if _, err := s.ValidateResponse(context.Background(), html.UnescapeString(m[1]), id); err != nil {
+		t.Fatal(err)
+	}
+}
