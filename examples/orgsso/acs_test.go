@@ -218,3 +218,33 @@ func TestGroupsOverageIsShownNotHidden(t *testing.T) {
 		t.Fatalf("member page:\n%s", body)
 	}
 }
+
+// TestPassingTestSignsNobodyIn: with SSO enabled, an admin's passing test gives the admin's
+// browser no session in the organization.
+func TestPassingTestSignsNobodyIn(t *testing.T) {
+	ts := newTestServer(t)
+	enableAcme(t, ts, true)
+	admin := newBrowser(t)
+	body := admin.post(ts.srv.URL+"/organizations/acme/settings/sso", settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM()))
+	if body = admin.signIn(ts, body, "adele@contoso.example", "adele-demo"); !strings.Contains(body, `id="test-ok"`) {
+		t.Fatalf("test failed:\n%s", body)
+	}
+	for _, c := range admin.client.Jar.Cookies(mustURL(t, ts.srv.URL)) {
+		if strings.Contains(c.Name, "session") && !strings.HasPrefix(c.Name, "demoidp") {
+			t.Errorf("the test set session cookie %s", c.Name)
+		}
+	}
+	admin.hold = true
+	admin.get(ts.srv.URL + "/organizations/acme")
+	if admin.held == nil {
+		t.Fatalf("the organization opened without sign-in after a test (at %s)", admin.path())
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -150,3 +150,25 @@ func TestCrossOriginFormPostIsRefused(t *testing.T) {
 		t.Fatalf("status %d, want 403", rec.Code)
 	}
 }
+
+// TestSPMetadataNamesTheOrganizationsEndpoints: the metadata file an admin uploads to Entra
+// carries the same Entity ID and ACS URL the settings page shows.
+func TestSPMetadataNamesTheOrganizationsEndpoints(t *testing.T) {
+	ts := newTestServer(t)
+	b := newBrowser(t)
+	body := b.get(ts.app.spEntityID("acme") + "?download=1")
+	if b.status() != http.StatusOK || b.last.Header.Get("Content-Type") != "application/samlmetadata+xml" ||
+		!strings.Contains(b.last.Header.Get("Content-Disposition"), `filename="acme-sp-metadata.xml"`) {
+		t.Fatalf("status %d, headers %v", b.status(), b.last.Header)
+	}
+	for _, want := range []string{
+		`entityID="` + ts.app.spEntityID("acme") + `"`,
+		`Location="` + ts.app.acsURL("acme") + `"`,
+		`Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"`,
+		`WantAssertionsSigned="true"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metadata lacks %s:\n%s", want, body)
+		}
+	}
+}
