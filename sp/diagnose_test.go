@@ -107,3 +107,33 @@ func TestDiagnoseStopsAfterAGateCheck(t *testing.T) {
 		t.Fatalf("checks = %+v", d.Checks)
 	}
 }
+
+// FuzzDiagnose runs every check on mutated documents, including the checks that
+// ValidateResponse would never reach with unverified input.
+func FuzzDiagnose(f *testing.F) {
+	idp := samltest.DefaultIdP()
+	for _, sign := range []samltest.Placement{samltest.SignAssertion, samltest.SignResponse, samltest.SignBoth, samltest.SignNone} {
+		f.Add(idp.MustResponse(f, samltest.Options{Sign: sign}))
+	}
+	f.Add(idp.MustResponse(f, samltest.Options{EncryptTo: samltest.DefaultSP().Cert}))
+	f.Add(idp.MustResponse(f, samltest.Options{NoAssertion: true, Status: samltest.StatusRequester}))
+	cfg := genConfig(idp)
+	cfg.Key = samltest.DefaultSP().KeyPair()
+	cfg.ReplayCache = forgetful{}
+	s, err := New(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		d := s.Diagnose(context.Background(), samltest.Encode(doc), samltest.RequestID)
+		if len(d.Checks) != len(pipeline) {
+			t.Fatalf("%d checks reported, want %d", len(d.Checks), len(pipeline))
+		}
+		if d.OK != (len(d.Failed()) == 0) {
+			t.Fatal("OK disagrees with the failed checks")
+		}
+		if d.OK && d.Assertion == nil {
+			t.Fatal("OK without an assertion")
+		}
+	})
+}
