@@ -20,6 +20,14 @@
 //	}
 //	// a.NameID.Value, a.ObjectID(), a.Email() … identify the user.
 //
+// ValidateResponse parses the response once, after a gate that refuses DTDs, entities
+// and oversized input (Limits); accepts exactly one assertion, a direct child of the
+// Response; checks every signature only against the configured IdP certificates, under
+// a strict profile (one reference to the signed element, exclusive C14N, RSA-SHA256 or
+// stronger); then Status, Destination, Issuer, the bearer Recipient, time windows
+// (ClockSkew), Audience and InResponseTo; and accepts each assertion ID once
+// (ReplayCache). Every value it returns is read from what the signature covered.
+//
 // Rejections wrap one of the Err… kinds (errors.Is) and are *Error values naming what
 // was expected and what arrived. Diagnose runs the same checks and reports all of them,
 // for an admin's "Test SAML configuration" page.
