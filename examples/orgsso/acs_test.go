@@ -28,7 +28,7 @@ func heldTestResponse(t *testing.T, ts *testServer, cert string) (*browser, url.
 // start the test is not recorded as the test's result.
 func TestTestAnswerIsBoundToTheAdminsBrowser(t *testing.T) {
 	ts := newTestServer(t)
-	_, answer := heldTestResponse(t, ts, ts.app.demo.CertificatePEM())
+	admin, answer := heldTestResponse(t, ts, ts.app.demo.CertificatePEM())
 	other := newBrowser(t)
 	body := other.post(ts.srv.URL+"/organizations/acme/saml/consume", answer)
 	if other.status() != http.StatusBadRequest || !strings.Contains(body, "did not start the test") {
@@ -36,6 +36,11 @@ func TestTestAnswerIsBoundToTheAdminsBrowser(t *testing.T) {
 	}
 	if o, _ := ts.store.Org(t.Context(), "acme"); o.Tested() || o.LastTest != nil {
 		t.Errorf("a foreign browser's answer was recorded: %+v", o.LastTest)
+	}
+	// The stray post did not use up the admin's test.
+	admin.hold = false
+	if body := admin.post(ts.srv.URL+"/organizations/acme/saml/consume", answer); !strings.Contains(body, `id="test-ok"`) {
+		t.Fatalf("the admin's own answer after a stray post:\n%s", body)
 	}
 }
 

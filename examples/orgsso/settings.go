@@ -133,13 +133,15 @@ func (a *App) updateAndTest(w http.ResponseWriter, r *http.Request, o *Org) {
 func (a *App) finishTest(w http.ResponseWriter, r *http.Request, o *Org, relayState, samlResponse string) {
 	c, cerr := r.Cookie(testCookie)
 	http.SetCookie(w, &http.Cookie{Name: testCookie, Path: "/organizations/" + o.Slug + "/saml/consume", MaxAge: -1, HttpOnly: true, Secure: a.secure})
+	if cerr != nil || c.Value != relayState {
+		// Checked before the run is taken, so a stray post cannot use up the admin's test.
+		a.testProblem(w, o, "This test answer came to a browser that did not start the test. Run Update and Test again from this browser.")
+		return
+	}
 	run := a.takeTest(relayState)
 	switch {
 	case run == nil:
 		a.testProblem(w, o, "This test answer arrived after the test expired, or was already used. Run Update and Test again.")
-		return
-	case cerr != nil || c.Value != relayState:
-		a.testProblem(w, o, "This test answer came to a browser that did not start the test. Run Update and Test again from this browser.")
 		return
 	case run.org != o.Slug:
 		a.testProblem(w, o, "This test answer belongs to another organization.")
