@@ -52,6 +52,9 @@ func TestTestAnswerIsUsedOnce(t *testing.T) {
 	if body := b.post(ts.srv.URL+"/organizations/acme/saml/consume", answer); !strings.Contains(body, `id="test-ok"`) {
 		t.Fatalf("first post:\n%s", body)
 	}
+	// The first answer deleted the test cookie; put it back, as a replaying client would.
+	acs := mustURL(t, ts.app.acsURL("acme"))
+	b.client.Jar.SetCookies(acs, []*http.Cookie{{Name: testCookie, Value: answer.Get("RelayState"), Path: acs.Path}})
 	body := b.post(ts.srv.URL+"/organizations/acme/saml/consume", answer)
 	if b.status() != http.StatusBadRequest || !strings.Contains(body, "expired, or was already used") {
 		t.Fatalf("second post: status %d:\n%s", b.status(), body)
