@@ -118,7 +118,9 @@ CREATE TABLE IF NOT EXISTS settings (
 
 // OpenStore opens (creating if needed) the database at path.
 func OpenStore(path string) (*Store, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+	// The default rollback journal, not WAL: no -wal/-shm files are left next to the
+	// database, and one connection needs no concurrent readers.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
