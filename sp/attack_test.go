@@ -1838,7 +1838,7 @@ func TestAttackLimitsCostIsBounded(t *testing.T) {
 		maxBytes, maxObjs uint64
 	}{
 		// 48 MiB of form value: refused before decoding, so almost nothing is allocated.
-		{"48 MiB form value", strings.Repeat("PHg+", 12<<20), 64 << 10, 1000},
+		{"48 MiB form value", strings.Repeat("PHg+", 12<<20), 256 << 10, 2000},
 		// Deep nesting: refused at depth 33, long before the 120,000th level.
 		{"120,000 levels deep", deep, 0, 0},
 		// 300,000 elements: refused at the 30,001st, before building a tree of them all.
