@@ -93,9 +93,7 @@ func FindID(root *etree.Element, id string) *etree.Element {
 	return nil
 }
 
-// Shortcuts into an Entra-shaped response.
-
-// Assertion is the first direct-child Assertion of the Response root.
+// AssertionOf is the first direct-child Assertion of the Response root.
 func AssertionOf(doc *etree.Document) *etree.Element {
 	return Child(doc.Root(), NSAssertion, "Assertion")
 }
