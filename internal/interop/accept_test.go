@@ -55,6 +55,12 @@ func (g *rig) acceptsCombination(t *testing.T, c combination) {
 	if _, err := r.newSP(t, &wrong, nil).ValidateResponse(context.Background(), r.res.Response, r.requestIDs...); !errors.Is(err, sp.ErrSignature) {
 		t.Errorf("validated against an untrusted certificate: %v, want ErrSignature", err)
 	}
+	// During a rollover the SP trusts the old and the new certificate; the peer's still verifies.
+	rollover := *g.idp
+	rollover.Certificates = []*x509.Certificate{keys(t).stranger.Certificate, g.idp.Certificates[0]}
+	if _, err := r.newSP(t, &rollover, nil).ValidateResponse(context.Background(), r.res.Response, r.requestIDs...); err != nil {
+		t.Errorf("with the IdP certificate second of two: %v", err)
+	}
 	// This peer's serialisation, changed after signing: another user.
 	tampered := base64.StdEncoding.EncodeToString([]byte(strings.ReplaceAll(string(r.res.XML), nameID, "mallory@example.com")))
 	if _, err := r.newSP(t, g.idp, nil).ValidateResponse(context.Background(), tampered, r.requestIDs...); !errors.Is(err, sp.ErrSignature) {
