@@ -36,6 +36,15 @@ func (g *rig) acceptsCombination(t *testing.T, c combination) {
 	if err := r.validate(); !errors.Is(err, sp.ErrReplay) {
 		t.Errorf("second ValidateResponse of the same response: %v, want ErrReplay", err)
 	}
+	// It answers exactly the request it was issued for, or none at all.
+	if r.flow == idpInitiated {
+		strict := newSPAt(t, g.idp, r.now, r.key, false, nil)
+		if _, err := strict.ValidateResponse(context.Background(), r.res.Response); !errors.Is(err, sp.ErrUnsolicited) {
+			t.Errorf("IdP-initiated response at an SP that does not allow it: %v, want ErrUnsolicited", err)
+		}
+	} else if _, err := r.newSP(t, g.idp, nil).ValidateResponse(context.Background(), r.res.Response, "_another-request"); !errors.Is(err, sp.ErrInResponseTo) {
+		t.Errorf("response to our request, validated against another outstanding request: %v, want ErrInResponseTo", err)
+	}
 	// A policy demanding the signatures this placement has accepts it; one demanding a
 	// signature it lacks rejects it.
 	for _, pol := range policies {

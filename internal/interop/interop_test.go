@@ -26,6 +26,7 @@ func testPeer(t *testing.T, name string) {
 	for _, flow := range []string{idpInitiated, spInitiated} {
 		t.Run("unsigned-rejected/"+flow, func(t *testing.T) { g.parallel(t); g.unsignedRejected(t, flow) })
 	}
+	t.Run("issued-for-another-sp-rejected", func(t *testing.T) { g.parallel(t); g.otherAudienceRejected(t) })
 	t.Run("sha1-rejected-by-default", func(t *testing.T) { g.parallel(t); g.sha1RejectedByDefault(t, RSASHA1, nil) })
 	if name == NamePySAML2 {
 		// pysaml2 chooses the digest apart from the signature method, and its library

@@ -67,3 +67,17 @@ func (g *rig) otherACSRejected(t *testing.T) {
 		t.Errorf("response to another ACS: %v, want ErrDestination", err)
 	}
 }
+
+// otherAudienceRejected: a response the peer issued for another SP (its Audience and
+// SPNameQualifier) is not ours to accept, even signed by our IdP and posted to our ACS.
+func (g *rig) otherAudienceRejected(t *testing.T) {
+	const otherSP = "https://other-sp.example.test/metadata"
+	r := g.issue(t, idpInitiated, Options{Sign: SignBoth, SigAlg: RSASHA256, SPEntityID: otherSP})
+	if !strings.Contains(string(r.res.XML), otherSP) {
+		t.Fatalf("the peer did not address its response to %s", otherSP)
+	}
+	if err := r.validate(); !errors.Is(err, sp.ErrAudience) {
+		r.save(t)
+		t.Errorf("response for another SP: %v, want ErrAudience", err)
+	}
+}

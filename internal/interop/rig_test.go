@@ -89,7 +89,12 @@ func (g *rig) issue(t *testing.T, flow string, opts Options) *issued {
 		opts.AuthnRequest = req
 	} else {
 		r.sp = newSPAt(t, g.idp, now, nil, true, nil)
-		opts.SPEntityID, opts.ACSURL = spEntityID, acsURL
+		if opts.SPEntityID == "" {
+			opts.SPEntityID = spEntityID
+		}
+		if opts.ACSURL == "" {
+			opts.ACSURL = acsURL
+		}
 	}
 	res, err := g.boot.peer.Issue(context.Background(), opts, t.TempDir())
 	if err != nil {
