@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ssokit/saml/sp"
@@ -40,10 +41,11 @@ func (a *App) serveACS(w http.ResponseWriter, r *http.Request, o *Org) {
 
 func isTestRelayState(rs string) bool { return len(rs) == len("test-")+32 && rs[:5] == "test-" }
 
+// resultFromDiagnosis keeps what the settings page shows of a diagnosis.
 func resultFromDiagnosis(d *sp.Diagnosis, version int, now time.Time) *TestResult {
 	res := &TestResult{Version: version, At: now.UTC(), OK: d.OK}
 	for _, c := range d.Checks {
-		res.Checks = append(res.Checks, CheckView{Name: c.Name, Status: string(c.Status), Expected: c.Expected, Received: c.Received, Fix: c.Fix})
+		res.Checks = append(res.Checks, CheckView{Name: c.Name, Status: string(c.Status), Expected: c.Expected, Received: c.Received, Fix: appFix(c.Fix)})
 	}
 	if d.Assertion != nil {
 		res.NameID = d.Assertion.NameID.Value
@@ -51,4 +53,12 @@ func resultFromDiagnosis(d *sp.Diagnosis, version int, now time.Time) *TestResul
 		res.Claims = claims(d.Assertion)
 	}
 	return res
+}
+
+// appFix names this page's controls where the library's advice names its Config fields.
+func appFix(fix string) string {
+	return strings.NewReplacer(
+		"clear RequireSignedAssertion", `untick "Signed Assertions" here`,
+		"set RequireSignedAssertion", `tick "Signed Assertions" here`,
+	).Replace(fix)
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/ssokit/saml/internal/demoidp"
 )
 
 // heldTestResponse runs Update and Test up to the IdP's answer and returns that answer
@@ -255,4 +258,41 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestSignedAssertionsMustMatchEntrasSigningOption: with "Signed Assertions" ticked, an IdP
+// that signs only the Response fails the test with the setting to change on either side.
+func TestSignedAssertionsMustMatchEntrasSigningOption(t *testing.T) {
+	tests := []struct {
+		signing  demoidp.Signing
+		ticked   bool
+		wantPass bool
+	}{
+		{demoidp.SignAssertion, true, true},
+		{demoidp.SignResponseAndAssertion, true, true},
+		{demoidp.SignResponse, true, false},
+		{demoidp.SignResponse, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s, ticked %v", tt.signing, tt.ticked), func(t *testing.T) {
+			ts := newTestServer(t)
+			ts.app.demo.SetSigning(tt.signing)
+			form := settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM())
+			if !tt.ticked {
+				form.Del(fieldSigned)
+			}
+			b := newBrowser(t)
+			body := b.signIn(ts, b.post(ts.srv.URL+"/organizations/acme/settings/sso", form), "adele@contoso.example", "adele-demo")
+			if got := strings.Contains(body, `id="test-ok"`); got != tt.wantPass {
+				t.Fatalf("passed = %v, want %v:\n%s", got, tt.wantPass, body)
+			}
+			if !tt.wantPass {
+				for _, want := range []string{"an unsigned Assertion", "Sign SAML assertion", "untick &#34;Signed Assertions&#34; here"} {
+					if !strings.Contains(body, want) {
+						t.Errorf("failure lacks %q", want)
+					}
+				}
+			}
+		})
+	}
 }

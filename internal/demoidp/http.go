@@ -101,6 +101,21 @@ func (d *IdP) serveApps(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "cross-origin form post refused", http.StatusForbidden)
 			return
 		}
+		if v := r.PostFormValue("signing"); v != "" {
+			switch v {
+			case "assertion":
+				d.SetSigning(SignAssertion)
+			case "response":
+				d.SetSigning(SignResponse)
+			case "both":
+				d.SetSigning(SignResponseAndAssertion)
+			default:
+				http.Error(w, "unknown signing option", http.StatusBadRequest)
+				return
+			}
+			http.Redirect(w, r, d.path("/apps"), http.StatusSeeOther)
+			return
+		}
 		page.EntityID = strings.TrimSpace(r.PostFormValue("entity_id"))
 		page.ReplyURL = strings.TrimSpace(r.PostFormValue("reply_url"))
 		switch {
@@ -122,7 +137,8 @@ func (d *IdP) serveApps(w http.ResponseWriter, r *http.Request) {
 	page.MetadataURL = d.MetadataURL()
 	page.CertificateURL = d.path("/certificate")
 	page.CertificatePEM = d.CertificatePEM()
-	page.Signing = d.cfg.Signing.String()
+	page.Signing = d.Signing()
+	page.Options = signingOptions
 	d.render(w, http.StatusOK, "apps", page)
 }
 

@@ -95,8 +95,9 @@ type IdP struct {
 	order    []string        // usernames in configuration order, for the login page
 	sessions *sessionStore
 
-	mu   sync.RWMutex
-	apps map[string]*saml.EntityDescriptor // by SP entity ID
+	mu      sync.RWMutex
+	apps    map[string]*saml.EntityDescriptor // by SP entity ID
+	signing Signing                           // starts as cfg.Signing; see SetSigning
 }
 
 // New returns a demo IdP.
@@ -130,6 +131,7 @@ func New(cfg Config) (*IdP, error) {
 		users:    make(map[string]User, len(users)),
 		sessions: newSessionStore(),
 		apps:     make(map[string]*saml.EntityDescriptor),
+		signing:  cfg.Signing,
 	}
 	for _, u := range users {
 		if u.Username == "" {
@@ -205,6 +207,21 @@ func (d *IdP) RegisterSP(entityID, acsURL string) {
 	}
 	d.mu.Lock()
 	d.apps[entityID] = ed
+	d.mu.Unlock()
+}
+
+// Signing returns the current Signing Option.
+func (d *IdP) Signing() Signing {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.signing
+}
+
+// SetSigning changes the Signing Option, as an Entra admin does in the application's
+// "SAML Signing Certificate" section; the next response uses it.
+func (d *IdP) SetSigning(s Signing) {
+	d.mu.Lock()
+	d.signing = s
 	d.mu.Unlock()
 }
 

@@ -445,3 +445,22 @@ func TestGroupsOverageSendsTheGraphLink(t *testing.T) {
 		t.Errorf("groups.link = %v, want %s", got, want)
 	}
 }
+
+// TestSigningOptionCanBeChangedLikeInEntra: the Enterprise applications page switches the
+// Signing Option, and the next response follows it.
+func TestSigningOptionCanBeChangedLikeInEntra(t *testing.T) {
+	h := newHarness(t, Config{})
+	status, _ := h.post(t, h.idp.url("/apps"), url.Values{"signing": {"response"}})
+	if status != http.StatusSeeOther || h.idp.Signing() != SignResponse {
+		t.Fatalf("status %d, signing %v", status, h.idp.Signing())
+	}
+	_, body := h.get(t, h.idp.IdPInitiatedURL(spEntityID, ""))
+	_, body = h.login(t, body, "adele@contoso.example", "adele-demo")
+	resp := parsePosted(t, body).doc.Root()
+	if !hasSignature(resp) || hasSignature(resp.SelectElement("Assertion")) {
+		t.Error("the response does not follow the new Signing Option")
+	}
+	if status, _ := h.post(t, h.idp.url("/apps"), url.Values{"signing": {"sha1"}}); status != http.StatusBadRequest || h.idp.Signing() != SignResponse {
+		t.Errorf("unknown option: status %d, signing %v", status, h.idp.Signing())
+	}
+}

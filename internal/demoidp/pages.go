@@ -36,8 +36,16 @@ type appsPage struct {
 	MetadataURL    string
 	CertificateURL string
 	CertificatePEM string
-	Signing        string
+	Signing        Signing
+	Options        []signingOption
 }
+
+type signingOption struct {
+	Value string
+	Signing
+}
+
+var signingOptions = []signingOption{{"assertion", SignAssertion}, {"response", SignResponse}, {"both", SignResponseAndAssertion}}
 
 func (d *IdP) renderLogin(w http.ResponseWriter, status int, p loginPage) {
 	for _, name := range d.order {
@@ -84,6 +92,7 @@ button,.button{background:#0067b8;color:#fff;border:0;padding:8px 24px;font-size
 .error{color:#e81123;margin:10px 0}
 .hint{background:#fff4ce;padding:10px 14px;font-size:14px;margin-top:24px}
 table{border-collapse:collapse;width:100%;font-size:14px}td,th{text-align:left;padding:6px;border-bottom:1px solid #ddd;vertical-align:top}
+form.inline{display:inline}.inline button{margin-top:0;padding:4px 12px}
 code,pre{font-family:Consolas,monospace;font-size:13px;word-break:break-all}pre{white-space:pre-wrap;background:#f6f6f6;padding:8px}
 </style></head><body><div class="bar">Microsoft Entra ID <small>demo identity provider — not Microsoft</small></div>{{end}}
 
@@ -123,7 +132,7 @@ code,pre{font-family:Consolas,monospace;font-size:13px;word-break:break-all}pre{
 <tr><th>Login URL</th><td><code id="login-url">{{.Page.LoginURL}}</code></td></tr>
 <tr><th>Microsoft Entra Identifier</th><td><code>{{.Page.Identifier}}</code></td></tr>
 <tr><th>App Federation Metadata Url</th><td><code>{{.Page.MetadataURL}}</code></td></tr>
-<tr><th>Signing Option</th><td>{{.Page.Signing}} (SHA-256)</td></tr>
+<tr><th>Signing Option</th><td><form method="post" class="inline"><select name="signing" id="signing">{{range .Page.Options}}<option value="{{.Value}}" {{if eq .Signing $.Page.Signing}}selected{{end}}>{{.Signing}}</option>{{end}}</select> <button type="submit" id="save-signing">Save</button></form> (SHA-256)</td></tr>
 <tr><th>Certificate (Base64)</th><td><a href="{{.Page.CertificateURL}}">Download</a><pre id="certificate">{{.Page.CertificatePEM}}</pre></td></tr>
 </table>
 <h2>Applications</h2>

@@ -211,8 +211,9 @@ func (rw responseWriter) WriteResponse(w http.ResponseWriter, req *saml.IdpAuthn
 // response builds the signed Response element for req.Assertion.
 func (d *IdP) response(req *saml.IdpAuthnRequest) (*etree.Element, error) {
 	a := req.Assertion
+	signing := d.Signing()
 	assertionEl := assertionElement(a)
-	if d.cfg.Signing == SignAssertion || d.cfg.Signing == SignResponseAndAssertion {
+	if signing == SignAssertion || signing == SignResponseAndAssertion {
 		var err error
 		if assertionEl, err = d.sign(assertionEl); err != nil {
 			return nil, err
@@ -234,7 +235,7 @@ func (d *IdP) response(req *saml.IdpAuthnRequest) (*etree.Element, error) {
 	status := resp.CreateElement("samlp:Status")
 	status.CreateElement("samlp:StatusCode").CreateAttr("Value", saml.StatusSuccess)
 	resp.AddChild(assertionEl)
-	if d.cfg.Signing == SignResponse || d.cfg.Signing == SignResponseAndAssertion {
+	if signing == SignResponse || signing == SignResponseAndAssertion {
 		return d.sign(resp)
 	}
 	return resp, nil
