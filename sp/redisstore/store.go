@@ -141,6 +141,9 @@ func (s *Store) fail(ctx context.Context, what string, err error) error {
 		return fmt.Errorf("redisstore: %s (the caller gave up: %w)", what, ctx.Err())
 	}
 	u := &UnavailableError{What: what, Addr: s.addr, Err: err}
+	if errors.Is(err, context.DeadlineExceeded) {
+		u.Timeout = s.timeout
+	}
 	var rerr redis.Error
 	u.Answered = errors.As(err, &rerr) && !errors.Is(err, redis.ErrClosed)
 	if s.logger != nil {
@@ -158,15 +161,20 @@ var ErrUnavailable = errors.New("redisstore: redis unavailable")
 // login. It never wraps sp.ErrReplay or sp.ErrInResponseTo, since nothing is known
 // about the response.
 type UnavailableError struct {
-	What     string // what went wrong, e.g. "replay status unknown"
-	Addr     string // the Redis address(es) the client was configured with
-	Answered bool   // Redis replied, with an error (e.g. OOM, READONLY), rather than not at all
-	Err      error  // the client's error
+	What     string        // what went wrong, e.g. "replay status unknown"
+	Addr     string        // the Redis address(es) the client was configured with
+	Answered bool          // Redis replied, with an error (e.g. OOM, READONLY), rather than not at all
+	Timeout  time.Duration // set when no answer came within Options.Timeout
+	Err      error         // the client's error
 }
 
 func (e *UnavailableError) Error() string {
 	if e.Answered {
 		return fmt.Sprintf("redisstore: %s (redis at %s answered with an error: %v): login rejected", e.What, e.Addr, e.Err)
+	}
+	if e.Timeout > 0 {
+		// go-redis reports a refused connection, after its retries, as the deadline too.
+		return fmt.Sprintf("redisstore: %s (redis unreachable at %s: no answer within %v): login rejected", e.What, e.Addr, e.Timeout)
 	}
 	return fmt.Sprintf("redisstore: %s (redis unreachable at %s: %v): login rejected", e.What, e.Addr, e.Err)
 }
