@@ -118,6 +118,27 @@ func TestBrowserAdminAndMemberFlows(t *testing.T) {
 	}
 	shot(admin, "settings.png")
 
+	// The copy buttons copy the values shown. The clipboard is stubbed: headless Chromium
+	// has none to read back.
+	if _, err := chromedp.Run(admin, chromedp.Evaluate[bool](`(() => {
+		window.copied = [];
+		navigator.clipboard.writeText = (text) => { window.copied.push(text); return Promise.resolve(); };
+		return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	do(admin, "copy buttons",
+		chromedp.Click(chromedp.CSS(`[data-copy="acs-url"]`)),
+		chromedp.Click(chromedp.CSS(`[data-copy="sp-entity-id"]`)),
+	)
+	copied, err := chromedp.Run(admin, chromedp.Poll[[]string](`window.copied.length === 2 && window.copied`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{ts.app.acsURL("globex"), ts.app.spEntityID("globex")}; strings.Join(copied, " ") != strings.Join(want, " ") {
+		t.Errorf("copied %q, want %q", copied, want)
+	}
+
 	// Bad pastes get a message under each field.
 	do(admin, "submit bad values",
 		chromedp.SetValue(chromedp.ID("sign_on_url"), "https://sts.windows.net/"+demoidp.DefaultTenantID+"/"),
