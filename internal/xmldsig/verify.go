@@ -7,9 +7,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"strings"
+	"sync"
 
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 // Verified is a signature that passed.
@@ -69,6 +70,7 @@ func Verify(el, sig *etree.Element, trusted []*x509.Certificate, p Profile) (*Ve
 	if err != nil {
 		return nil, fail(ErrProfile, "cannot canonicalize SignedInfo: %v", err)
 	}
+	defer release(siBytes)
 	ref, err := readSignedInfo(si, siPrefixes, p)
 	if err != nil {
 		return nil, err
@@ -82,7 +84,7 @@ func Verify(el, sig *etree.Element, trusted []*x509.Certificate, p Profile) (*Ve
 		return nil, fail(ErrProfile, "SignatureValue is not base64")
 	}
 	h := ref.sigHash.New()
-	h.Write(siBytes)
+	h.Write(siBytes.Bytes())
 	sum := h.Sum(nil)
 	var signer *x509.Certificate
 	for _, c := range hintFirst(trusted, keyInfoCert) {
@@ -112,7 +114,8 @@ func Verify(el, sig *etree.Element, trusted []*x509.Certificate, p Profile) (*Ve
 		return nil, fail(ErrProfile, "cannot canonicalize <%s>: %v", el.Tag, err)
 	}
 	dh := ref.digestHash.New()
-	dh.Write(canon)
+	dh.Write(canon.Bytes())
+	release(canon)
 	if subtle.ConstantTimeCompare(dh.Sum(nil), ref.digest) != 1 {
 		return nil, fail(ErrDigest, "the digest of <%s> does not match: it was changed after signing", el.Tag)
 	}
@@ -164,11 +167,31 @@ func hintFirst(trusted []*x509.Certificate, hint []byte) []*x509.Certificate {
 	return trusted
 }
 
-// canonicalize turns a detached copy into exclusive canonical form in place and
-// serializes it.
-func canonicalize(el *etree.Element, prefixes string) ([]byte, error) {
-	return dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList(prefixes).Canonicalize(el)
+// canonicalize turns a detached copy into exclusive canonical form in place, with
+// goxmldsig's transform, and serializes it as goxmldsig's Canonicalize does (etree's
+// canonical write settings) but without the whole-tree copy Canonicalize makes first,
+// and into a reused buffer. Hand the buffer back with release once it is hashed.
+// TestCanonicalizeIsGoxmldsigExcC14N holds the bytes equal to goxmldsig's.
+func canonicalize(el *etree.Element, prefixes string) (*bytes.Buffer, error) {
+	if err := etreeutils.TransformExcC14n(el, prefixes, false); err != nil {
+		return nil, err
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	el.WriteTo(buf, &canonicalWrite)
+	return buf, nil
 }
+
+func release(buf *bytes.Buffer) {
+	if buf.Cap() > 256<<10 {
+		return // let a rare large response's buffer go rather than pin it
+	}
+	buf.Reset()
+	bufPool.Put(buf)
+}
+
+var canonicalWrite = etree.WriteSettings{CanonicalAttrVal: true, CanonicalEndTags: true, CanonicalText: true}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // detach copies el out of its document, declaring on the copy every namespace in scope
 // from its ancestors that it does not declare itself, so the copy means what el meant.
