@@ -79,6 +79,12 @@ func (s *SP) decrypt(enc *etree.Element) ([]byte, error) {
 	if data == nil {
 		return nil, errDecrypt
 	}
+	// Each EncryptedKey costs an RSA decryption, and nothing is authenticated yet: an
+	// attacker could post hundreds. IdPs (Entra among them) send exactly one, so refuse
+	// more before any RSA work.
+	if countEncryptedKeys(enc, 2) > 1 {
+		return nil, errDecrypt
+	}
 	// The EncryptedKey is either inside EncryptedData/KeyInfo (Entra), where the block
 	// cipher unwraps it itself, or a sibling of EncryptedData.
 	siblingKeys := elChildren(enc, nsXMLEnc, "EncryptedKey")
@@ -104,4 +110,21 @@ func (s *SP) decrypt(enc *etree.Element) ([]byte, error) {
 		}
 	}
 	return nil, errDecrypt
+}
+
+// countEncryptedKeys counts the EncryptedKey elements anywhere under el, stopping at max.
+func countEncryptedKeys(el *etree.Element, max int) int {
+	n := 0
+	for _, c := range el.ChildElements() {
+		if c.Tag == "EncryptedKey" && c.NamespaceURI() == nsXMLEnc {
+			n++
+		}
+		if n < max {
+			n += countEncryptedKeys(c, max-n)
+		}
+		if n >= max {
+			return n
+		}
+	}
+	return n
 }
