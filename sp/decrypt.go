@@ -27,18 +27,22 @@ func checkDecryption(st *state) Check {
 		return failed(ErrMalformed, name, "an unencrypted Assertion (this SP has no Key)", "an EncryptedAssertion",
 			"set Config.Key to the key pair whose certificate the IdP encrypts to, or turn off token encryption in the IdP (Entra: Token encryption)")
 	}
-	plain, err := st.sp.decrypt(st.encrypted)
-	if err != nil {
+	// Every failure from here to a parsed Assertion reads the same, fix included, so
+	// not even an admin-facing report becomes a decryption oracle.
+	undecryptable := func() Check {
 		return failed(ErrMalformed, name, "an EncryptedAssertion for this SP's key", errDecrypt.Error(),
 			"upload this SP's certificate as the IdP's token-encryption certificate, or configure the key pair it encrypts to in Config.Key / Config.DecryptionKeys")
+	}
+	plain, err := st.sp.decrypt(st.encrypted)
+	if err != nil {
+		return undecryptable()
 	}
 	var dup string
 	doc, err := xmlgate.Parse(plain, st.sp.gateLimits(), func(el *etree.Element, _ string) error {
 		return collectID(st.ids, el, &dup)
 	})
 	if err != nil || !elIs(doc.Root(), assertNS, "Assertion") {
-		return failed(ErrMalformed, name, "an EncryptedAssertion for this SP's key", errDecrypt.Error(),
-			"the IdP encrypted something that is not an Assertion")
+		return undecryptable()
 	}
 	root := doc.Root()
 	var bad bool
