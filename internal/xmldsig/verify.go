@@ -48,9 +48,9 @@ func Verify(el, sig *etree.Element, trusted []*x509.Certificate, p Profile) (*Ve
 		return nil, fail(ErrProfile, "a Signature must hold SignedInfo, SignatureValue and at most a KeyInfo, in that order")
 	}
 	signedInfo, sigValueEl := kids[0], kids[1]
-	var keyInfoCert []byte
+	var keyInfo *etree.Element
 	if len(kids) == 3 {
-		keyInfoCert = keyInfoCertificate(kids[2])
+		keyInfo = kids[2]
 	}
 
 	// SignedInfo is canonicalized before the signature is checked, so bound its size
@@ -86,8 +86,14 @@ func Verify(el, sig *etree.Element, trusted []*x509.Certificate, p Profile) (*Ve
 	h := ref.sigHash.New()
 	h.Write(siBytes.Bytes())
 	sum := h.Sum(nil)
+	// KeyInfo only orders the trusted certificates (and names the stranger in an
+	// error), so its certificate is decoded only when there is an order to choose.
+	candidates := trusted
+	if len(trusted) > 1 {
+		candidates = hintFirst(trusted, keyInfoCertificate(keyInfo))
+	}
 	var signer *x509.Certificate
-	for _, c := range hintFirst(trusted, keyInfoCert) {
+	for _, c := range candidates {
 		pub, ok := c.PublicKey.(*rsa.PublicKey)
 		if !ok {
 			continue
@@ -99,7 +105,7 @@ func Verify(el, sig *etree.Element, trusted []*x509.Certificate, p Profile) (*Ve
 	}
 	if signer == nil {
 		e := fail(ErrUntrusted, "no configured certificate verifies the signature")
-		e.KeyInfoCert = keyInfoCert
+		e.KeyInfoCert = keyInfoCertificate(keyInfo)
 		return nil, e
 	}
 
@@ -134,6 +140,9 @@ func KeyInfoCertificate(sig *etree.Element) []byte {
 }
 
 func keyInfoCertificate(keyInfo *etree.Element) []byte {
+	if keyInfo == nil {
+		return nil
+	}
 	for _, d := range keyInfo.ChildElements() {
 		if !is(d, Namespace, "X509Data") {
 			continue
@@ -247,6 +256,9 @@ func elementChildren(el *etree.Element) ([]*etree.Element, error) {
 }
 
 func stripSpace(s string) string {
+	if !strings.ContainsAny(s, " \t\r\n") {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
 		switch r {
 		case ' ', '\t', '\r', '\n':
