@@ -296,3 +296,16 @@ func TestSignedAssertionsMustMatchEntrasSigningOption(t *testing.T) {
 		})
 	}
 }
+
+// TestIdPRefusalIsShownWithItsAADSTSCode: when Entra refuses the user (here: not assigned
+// to the application), the test shows Entra's own message.
+func TestIdPRefusalIsShownWithItsAADSTSCode(t *testing.T) {
+	ts := newTestServer(t)
+	b := newBrowser(t)
+	body := b.post(ts.srv.URL+"/organizations/acme/settings/sso", settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM()))
+	body = b.signIn(ts, body, "diego@contoso.example", "diego-demo")
+	if !strings.Contains(body, `id="test-failed"`) || !strings.Contains(body, "Requester/RequestDenied: AADSTS50105") ||
+		!strings.Contains(body, "Sign-in logs") {
+		t.Fatalf("want the IdP's refusal in the result:\n%s", body)
+	}
+}

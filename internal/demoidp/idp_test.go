@@ -464,3 +464,18 @@ func TestSigningOptionCanBeChangedLikeInEntra(t *testing.T) {
 		t.Errorf("unknown option: status %d, signing %v", status, h.idp.Signing())
 	}
 }
+
+// TestUnassignedUserGetsAADSTS50105: an error Response, as Entra sends with "Assignment
+// required" on, not an assertion.
+func TestUnassignedUserGetsAADSTS50105(t *testing.T) {
+	h := newHarness(t, Config{})
+	_, body := h.get(t, authnRequestURL(t, h.idp.LoginURL(), "id-diego", spEntityID, ""))
+	_, body = h.login(t, body, "diego@contoso.example", "diego-demo")
+	resp := parsePosted(t, body).doc.Root()
+	if resp.FindElement(".//Assertion") != nil || resp.SelectAttrValue("InResponseTo", "") != "id-diego" ||
+		!strings.Contains(resp.FindElement(".//StatusMessage").Text(), "AADSTS50105") {
+		doc := etree.NewDocumentWithRoot(resp.Copy())
+		s, _ := doc.WriteToString()
+		t.Errorf("want an AADSTS50105 error Response, got\n%s", s)
+	}
+}

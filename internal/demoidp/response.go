@@ -79,6 +79,14 @@ func (m assertionMaker) MakeAssertion(req *saml.IdpAuthnRequest, session *saml.S
 		return fmt.Errorf("demoidp: unknown user %q", session.UserName)
 	}
 	spID := req.ServiceProviderMetadata.EntityID
+	if u.NotAssigned {
+		return &saml.StatusError{
+			TopLevel:    saml.StatusRequester,
+			SecondLevel: saml.StatusRequestDenied,
+			Message: fmt.Sprintf("AADSTS50105: Your administrator has configured the application %s to block users unless they are specifically granted ('assigned') access to the application. "+
+				"The signed in user '%s' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator.", spID, u.Username),
+		}
+	}
 	nameID, err := d.nameID(req, u, spID)
 	if err != nil {
 		return err

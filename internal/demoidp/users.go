@@ -12,6 +12,9 @@ type User struct {
 	Surname     string   // surname claim
 	Email       string   // emailaddress claim (user.mail); empty sends none, as Entra does
 	Groups      []string // group object IDs, sent as the groups claim
+	// NotAssigned makes every sign-in to an application fail as Entra does for a user not
+	// assigned to it when "Assignment required" is on (AADSTS50105).
+	NotAssigned bool
 }
 
 // Group object IDs of the demo directory.
@@ -23,7 +26,7 @@ const (
 
 // DemoUsers returns the demo directory's users; their passwords are on the login page.
 // Megan is in more groups than fit in a SAML token, so her sign-in shows Entra's groups
-// overage claim.
+// overage claim. Diego is not assigned to any application: Entra answers with an error.
 func DemoUsers() []User {
 	many := make([]string, 0, 160)
 	for i := range 160 {
@@ -59,6 +62,17 @@ func DemoUsers() []User {
 			Surname:     "Bowen",
 			Email:       "megan@contoso.example",
 			Groups:      append([]string{GroupAllStaff}, many...),
+		},
+		{
+			Username:    "diego@contoso.example",
+			Password:    "diego-demo",
+			ObjectID:    "d9e8f7a6-b5c4-4d3e-8f2a-1b0c9d8e7f6a",
+			DisplayName: "Diego Siciliani",
+			GivenName:   "Diego",
+			Surname:     "Siciliani",
+			Email:       "diego@contoso.example",
+			Groups:      []string{GroupAllStaff},
+			NotAssigned: true,
 		},
 	}
 }
