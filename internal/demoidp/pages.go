@@ -83,7 +83,7 @@ var pages = template.Must(template.New("").Parse(`
 body{font-family:"Segoe UI",system-ui,sans-serif;background:#f2f2f2;margin:0;color:#1b1b1b}
 .bar{background:#0f6cbd;color:#fff;padding:10px 24px;font-weight:600}
 .bar small{font-weight:400;opacity:.85;margin-left:8px}
-.card{background:#fff;max-width:560px;margin:40px auto;padding:32px 40px;box-shadow:0 2px 6px rgba(0,0,0,.2)}
+.card{background:#fff;max-width:640px;margin:40px auto;padding:32px 40px;box-shadow:0 2px 6px rgba(0,0,0,.2)}
 .wide{max-width:900px}
 h1{font-size:24px;font-weight:600;margin-top:0}
 label{display:block;margin:14px 0 4px}
@@ -92,7 +92,7 @@ button,.button{background:#0067b8;color:#fff;border:0;padding:8px 24px;font-size
 .error{color:#e81123;margin:10px 0}
 .hint{background:#fff4ce;padding:10px 14px;font-size:14px;margin-top:24px}
 table{border-collapse:collapse;width:100%;font-size:14px}td,th{text-align:left;padding:6px;border-bottom:1px solid #ddd;vertical-align:top}
-form.inline{display:inline}.inline button{margin-top:0;padding:4px 12px}
+.hint code{word-break:normal;white-space:nowrap}form.inline{display:inline}.inline button{margin-top:0;padding:4px 12px}
 code,pre{font-family:Consolas,monospace;font-size:13px;word-break:break-all}pre{white-space:pre-wrap;background:#f6f6f6;padding:8px}
 </style></head><body><div class="bar">Microsoft Entra ID <small>demo identity provider — not Microsoft</small></div>{{end}}
 
@@ -111,7 +111,7 @@ code,pre{font-family:Consolas,monospace;font-size:13px;word-break:break-all}pre{
 <button type="submit" id="signin">Sign in</button>
 </form>
 <div class="hint"><strong>Demo users</strong> (this IdP is a demo; the passwords are public):
-<table>{{range .Page.Users}}<tr><td><code>{{.Username}}</code></td><td>password <code>{{.Password}}</code></td><td>{{.DisplayName}}</td></tr>{{end}}</table></div>
+<table>{{range .Page.Users}}<tr><td><code>{{.Username}}</code></td><td>password <code>{{.Password}}</code></td><td>{{.DisplayName}}{{if .NotAssigned}}<br><small>not assigned to any application</small>{{else if gt (len .Groups) 150}}<br><small>in {{len .Groups}} groups (overage)</small>{{end}}</td></tr>{{end}}</table></div>
 </div></body></html>{{end}}
 
 {{define "myapps"}}{{template "head" "My Apps"}}
