@@ -108,6 +108,21 @@ func TestDiagnoseStopsAfterAGateCheck(t *testing.T) {
 	}
 }
 
+func TestDiagnoseNamesARefusedStatusAsTheStatusCheck(t *testing.T) {
+	idp := samltest.DefaultIdP()
+	s, err := New(genConfig(idp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := genResponse(t, idp, samltest.Options{Status: samltest.StatusRequester,
+		StatusMessage: "AADSTS50105: not assigned", NoAssertion: true})
+	d := s.Diagnose(context.Background(), form, samltest.RequestID)
+	failed := d.Failed()
+	if d.OK || len(failed) != 1 || failed[0].Name != "status" || !strings.Contains(failed[0].Received, "AADSTS50105") {
+		t.Fatalf("failed checks = %+v, want one named status carrying the AADSTS code", failed)
+	}
+}
+
 // FuzzDiagnose runs every check on mutated documents, including the checks that
 // ValidateResponse would never reach with unverified input.
 func FuzzDiagnose(f *testing.F) {

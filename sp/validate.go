@@ -119,6 +119,11 @@ func (s *SP) run(ctx context.Context, samlResponse string, requestIDs []string, 
 		}
 		res := c.run(st)
 		res.Name = c.name
+		if e, ok := res.Err.(*Error); ok && e.Check != "" {
+			// A step may fail on another step's rule (shape reports a refused Status
+			// when there is no assertion): name the rule that failed.
+			res.Name = e.Check
+		}
 		if res.Status == Failed {
 			if res.Err == nil {
 				res.Err = &Error{Kind: ErrMalformed, Check: c.name, Expected: res.Expected, Received: res.Received, Fix: res.Fix}
@@ -130,7 +135,7 @@ func (s *SP) run(ctx context.Context, samlResponse string, requestIDs []string, 
 				return r
 			}
 			if c.gate {
-				blocked = c.name
+				blocked = res.Name
 			}
 		}
 		if diagnose {
