@@ -1789,6 +1789,12 @@ func TestAttackLimits(t *testing.T) {
 			over:   samltest.DefaultIdP().MustResponse(t, values(1001)),
 		},
 		{
+			name:   "MaxComments",
+			limits: sp.Limits{MaxComments: 2},
+			under:  inExtensions("<!-- a --><!-- b -->"),
+			over:   inExtensions("<!-- a --><!-- b --><!-- c -->"),
+		},
+		{
 			name:   "MaxValueLength",
 			limits: sp.Limits{MaxValueLength: 4096},
 			under:  samltest.DefaultIdP().MustResponse(t, samltest.Options{Attributes: []samltest.Attribute{{Name: "big", Values: []string{strings.Repeat("a", 2000)}}}}),

@@ -18,6 +18,10 @@ type Limits struct {
 	// MaxValueLength is the longest XML attribute value or element text, in bytes. Zero
 	// means 64 KiB.
 	MaxValueLength int
+	// MaxComments is the most XML comments a response may hold. Zero means 16. IdPs send
+	// none; the allowance only tolerates hand-edited test input, and the bound matters
+	// because canonicalization removes comments at quadratic cost.
+	MaxComments int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -32,5 +36,6 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxElements, 30000)
 	def(&l.MaxAttributeValues, 10000)
 	def(&l.MaxValueLength, 64<<10)
+	def(&l.MaxComments, 16)
 	return l
 }

@@ -62,6 +62,7 @@ func (s *SP) gateLimits() xmlgate.Limits {
 		MaxDepth:       s.limits.MaxDepth,
 		MaxElements:    s.limits.MaxElements,
 		MaxValueLength: s.limits.MaxValueLength,
+		MaxComments:    s.limits.MaxComments,
 	}
 }
 

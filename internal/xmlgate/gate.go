@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/beevik/etree"
 )
@@ -19,6 +20,10 @@ type Limits struct {
 	MaxDepth       int // element nesting
 	MaxElements    int // elements in the document
 	MaxValueLength int // bytes of one attribute value or one text node
+	// MaxComments is the most comments in the document; zero allows none. Comments are
+	// cheap to send and dear to canonicalize: exclusive C14N drops them one at a time,
+	// renumbering the siblings after each, so n comments cost O(n²).
+	MaxComments int
 }
 
 // ErrRejected is wrapped by every error of this package.
@@ -38,7 +43,8 @@ func reject(format string, args ...any) error {
 
 // Scan checks the raw bytes before any parser sees them: size, no markup declarations
 // (<!DOCTYPE, <!ENTITY, …), no processing instruction other than a leading XML
-// declaration, and at most lim.MaxElements start tags. It reads every byte once.
+// declaration (which, if it names an encoding, names UTF-8), at most lim.MaxElements
+// start tags and at most lim.MaxComments comments. It reads every byte once.
 func Scan(data []byte, lim Limits) error {
 	if len(data) > lim.MaxSize {
 		return reject("document is %d bytes, more than the limit of %d", len(data), lim.MaxSize)
@@ -50,7 +56,7 @@ func Scan(data []byte, lim Limits) error {
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		start = 3
 	}
-	tags := 0
+	tags, comments := 0, 0
 	for i := start; ; {
 		j := bytes.IndexByte(data[i:], '<')
 		if j < 0 {
@@ -64,7 +70,14 @@ func Scan(data []byte, lim Limits) error {
 		case '/':
 		case '!':
 			rest := data[i:]
-			if !bytes.HasPrefix(rest, []byte("!--")) && !bytes.HasPrefix(rest, []byte("![CDATA[")) {
+			switch {
+			case bytes.HasPrefix(rest, []byte("!--")):
+				comments++
+				if comments > lim.MaxComments {
+					return reject("more than %d comments (IdPs send none)", lim.MaxComments)
+				}
+			case bytes.HasPrefix(rest, []byte("![CDATA[")):
+			default:
 				return reject("markup declaration (<!DOCTYPE, <!ENTITY, …) is not allowed")
 			}
 		case '?':
@@ -72,12 +85,46 @@ func Scan(data []byte, lim Limits) error {
 				len(data) <= i+4 || !isSpace(data[i+4]) {
 				return reject("processing instruction is not allowed")
 			}
+			if err := checkDeclaration(data[i:]); err != nil {
+				return err
+			}
 		default:
 			tags++
 			if tags > lim.MaxElements {
 				return reject("more than %d elements", lim.MaxElements)
 			}
 		}
+	}
+	return nil
+}
+
+// checkDeclaration admits an XML declaration only if any encoding it names is UTF-8.
+// The bytes are read as UTF-8 whatever the declaration says, so another encoding would
+// be read one way here and another way by any parser that honours it.
+func checkDeclaration(decl []byte) error {
+	end := bytes.Index(decl, []byte("?>"))
+	if end < 0 {
+		return reject("XML declaration is not closed")
+	}
+	decl = decl[:end]
+	k := bytes.Index(decl, []byte("encoding"))
+	if k < 0 {
+		return nil
+	}
+	rest := bytes.TrimLeft(decl[k+len("encoding"):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != '=' {
+		return reject("XML declaration has a malformed encoding")
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	if len(rest) < 2 || (rest[0] != '"' && rest[0] != '\'') {
+		return reject("XML declaration has a malformed encoding")
+	}
+	q := bytes.IndexByte(rest[1:], rest[0])
+	if q < 0 {
+		return reject("XML declaration has a malformed encoding")
+	}
+	if enc := string(rest[1 : 1+q]); !strings.EqualFold(enc, "UTF-8") {
+		return reject("XML declaration names encoding %q; only UTF-8 is accepted", enc)
 	}
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/beevik/etree"
 )
 
-var lim = Limits{MaxSize: 4096, MaxDepth: 8, MaxElements: 50, MaxValueLength: 64}
+var lim = Limits{MaxSize: 4096, MaxDepth: 8, MaxElements: 50, MaxValueLength: 64, MaxComments: 2}
 
 func TestGateRejects(t *testing.T) {
 	cases := map[string]string{
@@ -43,6 +43,11 @@ func TestGateRejects(t *testing.T) {
 		"invalid UTF-8":                 "<a>\xff</a>",
 		"too many attributes":           "<a" + manyAttrs(65) + "/>",
 		"too many namespaces in scope":  "<a" + manyDecls(40) + "><b" + manyDecls(30) + "/></a>",
+		"too many comments":             "<r><!----><!----><!----></r>",
+		"UTF-16 declared":               `<?xml version="1.0" encoding="UTF-16"?><r/>`,
+		"Latin-1 declared":              `<?xml version="1.0" encoding='ISO-8859-1'?><r/>`,
+		"encoding without a value":      `<?xml version="1.0" encoding?><r/>`,
+		"declaration not closed":        `<?xml version="1.0" <r/>`,
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -56,6 +61,9 @@ func TestGateRejects(t *testing.T) {
 func TestGateAdmits(t *testing.T) {
 	cases := map[string]string{
 		"declaration":            `<?xml version="1.0" encoding="UTF-8"?><r/>`,
+		"lower-case utf-8":       `<?xml version="1.0" encoding='utf-8'?><r/>`,
+		"no encoding":            `<?xml version="1.0"?><r/>`,
+		"comments up to the cap": `<r><!-- a --><!-- b --></r>`,
 		"byte order mark":        "\xef\xbb\xbf<r/>",
 		"comment":                `<r><!-- c --></r>`,
 		"CDATA":                  `<r><![CDATA[x<y]]></r>`,
