@@ -27,6 +27,19 @@ type cookieCodec struct {
 	key []byte
 }
 
+// newCookieCodec derives the MAC key from the app's CookieKey and the trust relation it
+// serves, so a cookie sealed for one SP/IdP pair opens for no other: apps commonly share
+// one CookieKey (and the default cookie name) across every organization's SP, and a
+// session asserted by org B's IdP must not be served by org A.
+func newCookieCodec(key []byte, spEntityID, idpEntityID string) cookieCodec {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("ssokit/saml cookie key\x00"))
+	m.Write([]byte(spEntityID))
+	m.Write([]byte{0})
+	m.Write([]byte(idpEntityID))
+	return cookieCodec{key: m.Sum(nil)}
+}
+
 func (c cookieCodec) mac(name, payload string) []byte {
 	m := hmac.New(sha256.New, c.key)
 	m.Write([]byte(name))

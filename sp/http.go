@@ -98,7 +98,7 @@ func NewHandlers(s *SP, cfg HTTPConfig) (*Handlers, error) {
 	if err != nil || acs.Host == "" {
 		return nil, fmt.Errorf("saml: Config.ACSURL %q is not an absolute URL", s.cfg.ACSURL)
 	}
-	h := &Handlers{sp: s, cfg: cfg, codec: cookieCodec{key: append([]byte(nil), cfg.CookieKey...)}}
+	h := &Handlers{sp: s, cfg: cfg, codec: newCookieCodec(cfg.CookieKey, s.cfg.EntityID, s.cfg.IdP.EntityID)}
 	switch acs.Scheme {
 	case "https":
 		h.secure = true

@@ -216,3 +216,31 @@ func BenchmarkSessionCookieRead(b *testing.B) {
 		}
 	}
 }
+
+// Apps share one CookieKey (and the default cookie name) across every organization's SP.
+// A session started by one SP/IdP pair must not be served by another: org B's IdP could
+// otherwise assert anyone into org A.
+func TestSessionIsBoundToItsSPAndIdP(t *testing.T) {
+	orgA := newWebTest(t, nil, nil)
+	for name, edit := range map[string]func(*Config){
+		"another IdP":         func(c *Config) { c.IdP.EntityID = "https://sts.windows.net/0badbad0-0000-4000-8000-000000000000/" },
+		"another SP EntityID": func(c *Config) { c.EntityID = "https://other-org.example/saml" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			orgB := newWebTest(t, edit, nil)
+			rec := httptest.NewRecorder()
+			if _, err := orgB.h.StartSession(rec, entraAssertion(0, time.Time{})); err != nil {
+				t.Fatal(err)
+			}
+			c := sessionCookie(t, rec)
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.AddCookie(c)
+			if orgB.h.Session(r) == nil {
+				t.Fatal("control: the session does not open where it was started")
+			}
+			if s := orgA.h.Session(r); s != nil {
+				t.Fatalf("org A served org B's session for %q", s.NameID)
+			}
+		})
+	}
+}
