@@ -53,6 +53,7 @@ type Options struct {
 type Store struct {
 	client  redis.UniversalClient
 	addr    string
+	honours bool   // the client applies context deadlines to its sockets itself
 	replay  string // key prefix for consumed assertion IDs
 	request string // key prefix for outstanding requests
 	timeout time.Duration
@@ -77,6 +78,7 @@ func New(client redis.UniversalClient, opts Options) *Store {
 	s := &Store{
 		client:  client,
 		addr:    addrOf(client),
+		honours: honoursDeadlines(client),
 		replay:  prefix + "replay:",
 		request: prefix + "request:",
 		timeout: opts.Timeout,
@@ -113,17 +115,20 @@ func (s *Store) ttl(until time.Time) time.Duration {
 }
 
 // do runs one Redis call under the store's deadline. go-redis applies a context
-// deadline to the socket only when the client was built with ContextTimeoutEnabled;
-// the client is the caller's, so do also stops waiting by itself when the deadline
-// passes. A call abandoned that way finishes (or fails) in the background under the
-// client's own read and write timeouts; its answer is ignored and the login has been
-// rejected, which is the safe side for both SET NX and GETDEL.
+// deadline to the socket only when the client was built with ContextTimeoutEnabled.
+// Without it, do runs the call on its own goroutine and stops waiting by itself when
+// the deadline passes. A call abandoned that way finishes (or fails) in the background
+// under the client's own read and write timeouts; its answer is ignored and the login
+// has been rejected, which is the safe side for both SET NX and GETDEL.
 func (s *Store) do(ctx context.Context, call func(context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	if s.honours {
+		return call(ctx)
+	}
 	result := make(chan error, 1)
 	go func() { result <- call(ctx) }()
 	select {
@@ -183,6 +188,20 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrUnavailable) true.
 func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// honoursDeadlines reports whether client bounds its socket waits by a context's
+// deadline (go-redis' ContextTimeoutEnabled).
+func honoursDeadlines(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return false
+}
 
 // addrOf names the server(s) behind client, for error messages.
 func addrOf(client redis.UniversalClient) string {

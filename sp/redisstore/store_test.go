@@ -377,97 +377,107 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
+// failure is one way Redis can fail to answer.
+type failure struct {
+	name    string
+	break_  func(t *testing.T, srv *redistest.Server, admin *redis.Client)
+	message string        // what the error must say
+	timeout time.Duration // the store's Options.Timeout; zero means testTimeout
+	// Take still gets a trustworthy answer: Redis runs GETDEL even when out of
+	// memory, since it frees memory.
+	takeAnswered bool
+}
+
+var failures = []failure{
+	{
+		name:    "redis stopped",
+		break_:  func(t *testing.T, srv *redistest.Server, _ *redis.Client) { srv.Stop() },
+		message: "(redis unreachable at 127.0.0.1:",
+		timeout: 200 * time.Millisecond, // go-redis retries a refused dial for longer
+	},
+	{
+		name: "redis stalled beyond the timeout",
+		break_: func(t *testing.T, _ *redistest.Server, admin *redis.Client) {
+			// Writes queue until UNPAUSE; reads (and UNPAUSE itself) still run.
+			mustDo(t, admin, "CLIENT", "PAUSE", 60000, "WRITE")
+			t.Cleanup(func() { admin.Do(context.Background(), "CLIENT", "UNPAUSE") })
+		},
+		message: "no answer within 100ms",
+		timeout: 100 * time.Millisecond,
+	},
+	{
+		name: "redis out of memory",
+		break_: func(t *testing.T, _ *redistest.Server, admin *redis.Client) {
+			mustDo(t, admin, "CONFIG", "SET", "maxmemory-policy", "noeviction")
+			mustDo(t, admin, "CONFIG", "SET", "maxmemory", 1)
+		},
+		message:      "answered with an error: OOM",
+		takeAnswered: true,
+	},
+}
+
 func TestFailsClosedWhenRedisCannotAnswer(t *testing.T) {
-	tests := []struct {
-		name    string
-		break_  func(t *testing.T, srv *redistest.Server, admin *redis.Client)
-		message string // what the error must say
-		timeout time.Duration
-		// Take still gets a trustworthy answer: Redis runs GETDEL even when out of
-		// memory, since it frees memory.
-		takeAnswered bool
-	}{
-		{
-			name:    "redis stopped",
-			break_:  func(t *testing.T, srv *redistest.Server, _ *redis.Client) { srv.Stop() },
-			message: "(redis unreachable at 127.0.0.1:",
-			timeout: redisstore.DefaultTimeout,
-		},
-		{
-			name: "redis stalled beyond the timeout",
-			break_: func(t *testing.T, _ *redistest.Server, admin *redis.Client) {
-				// Writes queue until UNPAUSE; reads (and UNPAUSE itself) still run.
-				mustDo(t, admin, "CLIENT", "PAUSE", 60000, "WRITE")
-				t.Cleanup(func() { admin.Do(context.Background(), "CLIENT", "UNPAUSE") })
-			},
-			message: "no answer within 100ms",
-			timeout: 100 * time.Millisecond,
-		},
-		{
-			name: "redis out of memory",
-			break_: func(t *testing.T, _ *redistest.Server, admin *redis.Client) {
-				mustDo(t, admin, "CONFIG", "SET", "maxmemory-policy", "noeviction")
-				mustDo(t, admin, "CONFIG", "SET", "maxmemory", 1)
-			},
-			message:      "answered with an error: OOM",
-			takeAnswered: true,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := redistest.Start(t)
-			admin := newClient(t, srv)
-			logs := new(logBuffer)
-			client := newClient(t, srv)
-			timeout := tt.timeout
-			if timeout == 0 {
-				timeout = testTimeout
-			}
-			s := redisstore.New(client, redisstore.Options{
-				Now:     fixedNow,
-				Timeout: timeout,
-				Logger:  slog.New(slog.NewTextHandler(logs, nil)),
+	for _, f := range failures {
+		// go-redis applies the store's deadline to its sockets only when asked to; the
+		// store keeps it either way.
+		for _, honours := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/ContextTimeoutEnabled=%v", f.name, honours), func(t *testing.T) {
+				testFailsClosed(t, f, honours)
 			})
-			ctx := context.Background()
-			// Warm the pool so the failure hits an established connection too.
-			if err := client.Ping(ctx).Err(); err != nil {
-				t.Fatal(err)
-			}
-			tt.break_(t, srv, admin)
+		}
+	}
+}
 
-			err := s.Remember(ctx, "_during", now.Add(time.Hour))
-			if err == nil {
-				t.Fatal("Remember succeeded although Redis could not record the ID")
-			}
-			if errors.Is(err, sp.ErrReplay) {
-				t.Errorf("an unknown replay status must not read as a replay: %v", err)
-			}
-			if !errors.Is(err, redisstore.ErrUnavailable) {
-				t.Errorf("got %v, want an error wrapping ErrUnavailable", err)
-			}
-			msg := err.Error()
-			if !strings.HasPrefix(msg, "redisstore: replay status unknown (") ||
-				!strings.HasSuffix(msg, "): login rejected") || !strings.Contains(msg, tt.message) {
-				t.Errorf("message %q, want \"redisstore: replay status unknown (… %s …): login rejected\"", msg, tt.message)
-			}
-			if !strings.Contains(logs.String(), "login rejected") {
-				t.Errorf("nothing logged; log: %q", logs.String())
-			}
+func testFailsClosed(t *testing.T, f failure, honours bool) {
+	srv := redistest.Start(t)
+	admin := newClient(t, srv)
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: honours})
+	t.Cleanup(func() { client.Close() })
+	if f.timeout == 0 {
+		f.timeout = testTimeout
+	}
+	logs := new(logBuffer)
+	s := redisstore.New(client, redisstore.Options{
+		Now:     fixedNow,
+		Timeout: f.timeout,
+		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
+	})
+	ctx := context.Background()
+	// Warm the pool so the failure hits an established connection too.
+	if err := client.Ping(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	f.break_(t, srv, admin)
 
-			// The request store fails closed the same way; a missing answer is not "no request".
-			if err := s.Save(ctx, "rs", sp.PendingRequest{ID: "_r"}, now.Add(time.Hour)); !errors.Is(err, redisstore.ErrUnavailable) {
-				t.Errorf("Save: got %v, want ErrUnavailable", err)
-			}
-			if tt.takeAnswered {
-				if _, err := s.Take(ctx, "rs"); !errors.Is(err, sp.ErrInResponseTo) {
-					t.Errorf("Take of a request Redis could not save: got %v, want sp.ErrInResponseTo", err)
-				}
-				return
-			}
-			if _, err := s.Take(ctx, "rs"); !errors.Is(err, redisstore.ErrUnavailable) || errors.Is(err, sp.ErrInResponseTo) {
-				t.Errorf("Take: got %v, want ErrUnavailable and not ErrInResponseTo", err)
-			}
-		})
+	err := s.Remember(ctx, "_during", now.Add(time.Hour))
+	if err == nil {
+		t.Fatal("Remember succeeded although Redis could not record the ID")
+	}
+	if errors.Is(err, sp.ErrReplay) {
+		t.Errorf("an unknown replay status must not read as a replay: %v", err)
+	}
+	if !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Errorf("got %v, want an error wrapping ErrUnavailable", err)
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "redisstore: replay status unknown (") ||
+		!strings.HasSuffix(msg, "): login rejected") || !strings.Contains(msg, f.message) {
+		t.Errorf("message %q, want \"redisstore: replay status unknown (… %s …): login rejected\"", msg, f.message)
+	}
+	if !strings.Contains(logs.String(), "login rejected") {
+		t.Errorf("nothing logged; log: %q", logs.String())
+	}
+
+	// The request store fails closed the same way; a missing answer is not "no request".
+	if err := s.Save(ctx, "rs", sp.PendingRequest{ID: "_r"}, now.Add(time.Hour)); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Errorf("Save: got %v, want ErrUnavailable", err)
+	}
+	_, err = s.Take(ctx, "rs")
+	switch {
+	case f.takeAnswered && !errors.Is(err, sp.ErrInResponseTo):
+		t.Errorf("Take of a request Redis could not save: got %v, want sp.ErrInResponseTo", err)
+	case !f.takeAnswered && (!errors.Is(err, redisstore.ErrUnavailable) || errors.Is(err, sp.ErrInResponseTo)):
+		t.Errorf("Take: got %v, want ErrUnavailable and not ErrInResponseTo", err)
 	}
 }
 
