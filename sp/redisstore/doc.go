@@ -30,5 +30,6 @@
 // Redis 6.2 or later (GETDEL). A Redis that restarts without persistence forgets which
 // assertions were used, letting a captured response be replayed until it expires: run
 // it with persistence or a replica if that window matters. Build the client with
-// ContextTimeoutEnabled so its sockets honour the same deadline as the store.
+// ContextTimeoutEnabled: its sockets then honour the store's deadline themselves, and
+// the store need not watch each call from a goroutine of its own.
 package redisstore
