@@ -28,9 +28,13 @@ type Check struct {
 // Diagnosis is the full report of Diagnose.
 type Diagnosis struct {
 	Checks []Check
-	// Assertion is what ValidateResponse would return, read from the element a trusted
-	// signature covered. It is nil when no trusted signature covered an assertion.
+	// Assertion is what ValidateResponse would return: set only when OK.
 	Assertion *assertion.Assertion
+	// Signed is the assertion as a trusted signature covered it, set even when other
+	// checks failed (a wrong audience, an expired window), so an admin can see what the
+	// IdP sent. It is for display only: never sign anyone in with it. Nil when no trusted
+	// signature covered an assertion.
+	Signed *assertion.Assertion
 	// OK reports whether every check passed: ValidateResponse would have accepted it.
 	OK bool
 }
@@ -55,5 +59,9 @@ func (d *Diagnosis) Failed() []Check {
 // replay cache, so a test response cannot later be replayed to ValidateResponse.
 func (s *SP) Diagnose(ctx context.Context, samlResponse string, requestIDs ...string) *Diagnosis {
 	r := s.run(ctx, samlResponse, requestIDs, true)
-	return &Diagnosis{Checks: r.checks, Assertion: r.assertion, OK: r.err == nil}
+	d := &Diagnosis{Checks: r.checks, Signed: r.assertion, OK: r.err == nil}
+	if d.OK {
+		d.Assertion = r.assertion
+	}
+	return d
 }

@@ -43,8 +43,11 @@ func TestDiagnoseReportsEveryFailedCheckOfABadConfig(t *testing.T) {
 	if !strings.Contains(failed["audience"].Received, samltest.SPEntityID) || !strings.Contains(failed["audience"].Fix, cfg.EntityID) {
 		t.Errorf("audience check does not say what arrived and what to set: %+v", failed["audience"])
 	}
-	if d.Assertion == nil || d.Assertion.NameID.Value != samltest.UserEmail {
-		t.Errorf("Assertion = %+v, want the verified assertion", d.Assertion)
+	if d.Signed == nil || d.Signed.NameID.Value != samltest.UserEmail {
+		t.Errorf("Signed = %+v, want the verified assertion for display", d.Signed)
+	}
+	if d.Assertion != nil {
+		t.Error("Assertion is set for a response ValidateResponse rejects; a caller could sign someone in with it")
 	}
 }
 
@@ -67,7 +70,7 @@ func TestDiagnoseNamesTheSignerAndTheConfiguredThumbprints(t *testing.T) {
 	if !strings.Contains(sig.Received, derThumbprint(other.Cert.Raw)) || !strings.Contains(sig.Expected, derThumbprint(real.Cert.Raw)) {
 		t.Errorf("signature check does not name both thumbprints: %+v", sig)
 	}
-	if d.Assertion != nil {
+	if d.Assertion != nil || d.Signed != nil {
 		t.Error("an unverified assertion was returned")
 	}
 	// The other tenant's issuer is reported too, read from the unverified response.
@@ -147,8 +150,8 @@ func FuzzDiagnose(f *testing.F) {
 		if d.OK != (len(d.Failed()) == 0) {
 			t.Fatal("OK disagrees with the failed checks")
 		}
-		if d.OK && d.Assertion == nil {
-			t.Fatal("OK without an assertion")
+		if d.OK != (d.Assertion != nil) {
+			t.Fatalf("OK = %v with Assertion %v: the assertion is given exactly when OK", d.OK, d.Assertion)
 		}
 	})
 }

@@ -47,10 +47,10 @@ func resultFromDiagnosis(d *sp.Diagnosis, version int, now time.Time) *TestResul
 	for _, c := range d.Checks {
 		res.Checks = append(res.Checks, CheckView{Name: c.Name, Status: string(c.Status), Expected: c.Expected, Received: c.Received, Fix: appFix(c.Fix)})
 	}
-	if d.Assertion != nil {
-		res.NameID = d.Assertion.NameID.Value
-		res.Issuer = d.Assertion.Issuer
-		res.Claims = claims(d.Assertion)
+	if d.Signed != nil { // what the IdP signed, shown even when a check failed
+		res.NameID = d.Signed.NameID.Value
+		res.Issuer = d.Signed.Issuer
+		res.Claims = claims(d.Signed)
 	}
 	return res
 }
