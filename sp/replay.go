@@ -28,16 +28,18 @@ func NewMemoryReplayCache(maxEntries int) *MemoryReplayCache {
 	return &MemoryReplayCache{max: maxEntries, now: time.Now, seen: make(map[string]time.Time)}
 }
 
-// Remember records id until the given time, or returns an error wrapping ErrReplay when
-// id is already recorded and not yet expired.
+// Remember records id until the given time (inclusive), or returns an error wrapping
+// ErrReplay when id is already recorded and not yet expired.
 func (c *MemoryReplayCache) Remember(ctx context.Context, id string, until time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
-	for len(c.order) > 0 && !c.order[0].until.After(now) {
+	// An ID is held through its until instant inclusive: the pipeline's windows accept
+	// a response at their closing instant, so forgetting it then would admit a replay.
+	for len(c.order) > 0 && c.order[0].until.Before(now) {
 		c.forgetFirst()
 	}
-	if exp, ok := c.seen[id]; ok && exp.After(now) {
+	if exp, ok := c.seen[id]; ok && !exp.Before(now) {
 		return &Error{Kind: ErrReplay, Check: "replay", Received: "assertion ID " + id + " was already used",
 			Fix: "each response can be used once; sign in again"}
 	}

@@ -21,7 +21,11 @@ func TestMemoryReplayCacheAcceptsEachIDOnceUntilItExpires(t *testing.T) {
 	if err := c.Remember(ctx, "a", now.Add(time.Minute)); !errors.Is(err, ErrReplay) {
 		t.Fatalf("second Remember: %v, want ErrReplay", err)
 	}
-	now = now.Add(time.Minute) // expired: the ID may not be valid anywhere any more
+	now = now.Add(time.Minute) // the closing instant, which the pipeline still accepts
+	if err := c.Remember(ctx, "a", now.Add(time.Minute)); !errors.Is(err, ErrReplay) {
+		t.Fatalf("Remember at the until instant: %v, want ErrReplay", err)
+	}
+	now = now.Add(time.Nanosecond) // expired: the ID may not be valid anywhere any more
 	if err := c.Remember(ctx, "a", now.Add(time.Minute)); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
