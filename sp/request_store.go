@@ -1,6 +1,7 @@
 package sp
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"sync"
@@ -18,6 +19,7 @@ type MemoryRequestStore struct {
 
 	mu      sync.Mutex
 	entries map[string]memoryPending
+	order   expiryHeap // by expiry; items of taken entries linger until popped
 }
 
 type memoryPending struct {
@@ -43,31 +45,34 @@ func (m *MemoryRequestStore) Save(_ context.Context, relayState string, req Pend
 	if limit <= 0 {
 		limit = 100_000
 	}
-	if _, ok := m.entries[relayState]; !ok && len(m.entries) >= limit {
-		m.evict(limit - 1)
+	now := m.now()
+	for len(m.order) > 0 && !now.Before(m.order[0].until) {
+		m.forgetFirst()
+	}
+	if _, ok := m.entries[relayState]; !ok {
+		for len(m.entries) >= limit {
+			m.forgetFirst()
+		}
 	}
 	m.entries[relayState] = memoryPending{req: req, until: until}
+	heap.Push(&m.order, expiry{id: relayState, until: until})
+	if len(m.order) > 2*limit {
+		// Taken and overwritten entries leave their heap items behind; drop them.
+		m.order = m.order[:0]
+		for k, e := range m.entries {
+			m.order = append(m.order, expiry{id: k, until: e.until})
+		}
+		heap.Init(&m.order)
+	}
 	return nil
 }
 
-// evict drops expired entries, then the soonest-expiring ones, down to keep entries.
-// It is O(n) but runs only when the store is full.
-func (m *MemoryRequestStore) evict(keep int) {
-	now := m.now()
-	for k, e := range m.entries {
-		if !now.Before(e.until) {
-			delete(m.entries, k)
-		}
-	}
-	for len(m.entries) > keep {
-		var oldest string
-		var at time.Time
-		for k, e := range m.entries {
-			if oldest == "" || e.until.Before(at) {
-				oldest, at = k, e.until
-			}
-		}
-		delete(m.entries, oldest)
+// forgetFirst pops the soonest-expiring heap item and deletes its entry, unless the
+// entry was since taken or saved again. Each Save costs O(log n), full or not.
+func (m *MemoryRequestStore) forgetFirst() {
+	e := heap.Pop(&m.order).(expiry)
+	if cur, ok := m.entries[e.id]; ok && cur.until.Equal(e.until) {
+		delete(m.entries, e.id)
 	}
 }
 

@@ -69,3 +69,32 @@ func TestHandlersWithRequestStoreKeepIDOnServer(t *testing.T) {
 	relayState2, _, _ := w.login("/")
 	w.checkRefusal(w.do(w.h.ACS(), acsPost(relayState2)), 403, "no pending-login cookie")
 }
+
+// A full store evicts in O(log n) from a heap; entries taken or saved again leave stale
+// heap items, which must neither evict a live entry nor pile up.
+func TestMemoryRequestStoreHeapStaysConsistentUnderChurn(t *testing.T) {
+	m := &MemoryRequestStore{Now: func() time.Time { return reqNow }, Max: 3}
+	ctx := context.Background()
+	at := func(min int) time.Time { return reqNow.Add(time.Duration(min) * time.Minute) }
+	m.Save(ctx, "rs0", PendingRequest{ID: "id0"}, at(1))
+	m.Save(ctx, "rs1", PendingRequest{ID: "id1"}, at(2))
+	m.Save(ctx, "rs2", PendingRequest{ID: "id2"}, at(3))
+	m.Save(ctx, "rs0", PendingRequest{ID: "id0b"}, at(9)) // saved again: now the latest
+	m.Save(ctx, "rs3", PendingRequest{ID: "id3"}, at(4))  // full: rs1 is the soonest
+	for rs, want := range map[string]string{"rs0": "id0b", "rs1": "", "rs2": "id2", "rs3": "id3"} {
+		got, err := m.Take(ctx, rs)
+		if (err == nil) != (want != "") || got.ID != want {
+			t.Errorf("Take(%s) = %q, %v; want %q", rs, got.ID, err, want)
+		}
+	}
+	for i := range 1000 {
+		rs := fmt.Sprint("churn", i)
+		m.Save(ctx, rs, PendingRequest{ID: rs}, at(5))
+		if _, err := m.Take(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(m.order) > 2*m.Max {
+		t.Errorf("heap holds %d items for a store of at most %d entries", len(m.order), m.Max)
+	}
+}
