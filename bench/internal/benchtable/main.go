@@ -78,8 +78,8 @@ func run(in io.Reader, out io.Writer) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	if len(variants) == 0 {
-		return fmt.Errorf("no BenchmarkValidate results on stdin")
+	if len(variants) == 0 && len(rejects) == 0 {
+		return fmt.Errorf("no BenchmarkValidate or BenchmarkReject results on stdin")
 	}
 
 	med := func(k key) (float64, bool) {
