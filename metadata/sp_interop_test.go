@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"encoding/json"
+	"github.com/ssokit/saml/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,10 +44,10 @@ const peerPython = "/usr/bin/python3"
 
 func TestSPMetadataIsReadByLassoAndPySAML2(t *testing.T) {
 	if _, err := os.Stat(peerPython); err != nil {
-		t.Skipf("%s absent: apt-get install python3 python3-lasso python3-pysaml2", peerPython)
+		testenv.Missing(t, "%s absent: apt-get install python3 python3-lasso python3-pysaml2", peerPython)
 	}
 	if err := exec.Command(peerPython, "-c", "import lasso, saml2").Run(); err != nil {
-		t.Skipf("Lasso or pysaml2 absent (%v): apt-get install python3-lasso python3-pysaml2", err)
+		testenv.Missing(t, "Lasso or pysaml2 absent (%v): apt-get install python3-lasso python3-pysaml2", err)
 	}
 	m := SP{
 		EntityID:              "https://app.example/organizations/acme/saml/metadata",

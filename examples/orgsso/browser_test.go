@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/ssokit/saml/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +23,7 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("Chromium is not installed; install it with: apt-get install -y chromium")
+	testenv.Missing(t, "Chromium is not installed; install it with: apt-get install -y chromium")
 	return ""
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ssokit/saml/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,7 +41,7 @@ func Dir(tb testing.TB) string {
 		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "tools", "peers")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "peers_common.py")); err != nil {
-		tb.Skipf("peer IdP scripts not found at %s: check out ../shared beside the repo or set %s", dir, EnvDir)
+		testenv.Missing(tb, "peer IdP scripts not found at %s: check out ../shared beside the repo or set %s", dir, EnvDir)
 	}
 	return dir
 }
@@ -151,7 +152,7 @@ func Missing(peer string) string {
 func Require(tb testing.TB, peer string) {
 	tb.Helper()
 	if why := Missing(peer); why != "" {
-		tb.Skip(why)
+		testenv.Missing(tb, "%s", why)
 	}
 }
 

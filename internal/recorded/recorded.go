@@ -3,6 +3,7 @@
 package recorded
 
 import (
+	"github.com/ssokit/saml/internal/testenv"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,7 +23,7 @@ func Dir(tb testing.TB) string {
 		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "recorded", "azure")
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		tb.Skipf("recorded Entra data not found at %s: check out ../shared beside the repo or set %s", dir, EnvVar)
+		testenv.Missing(tb, "recorded Entra data not found at %s: check out ../shared beside the repo or set %s", dir, EnvVar)
 	}
 	return dir
 }

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/ssokit/saml/internal/testenv"
 	"net"
 	"os/exec"
 	"strconv"
@@ -38,7 +39,7 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		t.Skip("redis-server not found: apt-get install -y redis-server")
+		testenv.Missing(t, "redis-server not found: apt-get install -y redis-server")
 	}
 	s := &Server{t: t, bin: bin, dir: t.TempDir()}
 	t.Cleanup(s.Stop)
