@@ -9,13 +9,14 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"github.com/ssokit/saml/internal/testenv"
 	"net"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssokit/saml/internal/testenv"
 )
 
 // startTimeout bounds how long a fresh server may take to answer PING.
