@@ -1,8 +1,9 @@
 // Package redistest runs a real redis-server for tests: on a random loopback port, with
 // no persistence, in a temporary directory, stopped when the test ends.
 //
-// Tests skip (saying how to install it) only when the redis-server binary is absent;
-// every other failure to start is a test failure.
+// Tests skip (saying how to install it) only when the redis-server binary is absent,
+// and not even then under CI (see internal/testenv); every other failure to start is a
+// test failure.
 package redistest
 
 import (
