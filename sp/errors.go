@@ -18,6 +18,10 @@ var (
 	ErrUnsolicited  = errors.New("saml: unsolicited response")
 	ErrReplay       = errors.New("saml: replay")
 	ErrStatus       = errors.New("saml: IdP returned a non-success status")
+	// ErrUnavailable is not the response's fault: a store the SP depends on (the replay
+	// cache, e.g. Redis) could not answer, so the response was refused rather than
+	// accepted with its replay status unknown. Alert on it as an outage, not an attack.
+	ErrUnavailable = errors.New("saml: replay cache unavailable")
 )
 
 // Error is a rejected response, described for the administrator who must fix the

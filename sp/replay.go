@@ -105,7 +105,7 @@ func checkReplay(st *state) Check {
 			return failed(ErrReplay, name, want, "already used", "each response can be used once; sign in again")
 		}
 		// Cannot tell: fail closed, but this is not the user's replay.
-		return failedErr(&Error{Kind: ErrReplay, Check: name, Expected: want, Received: "replay cache unavailable",
+		return failedErr(&Error{Kind: ErrUnavailable, Check: name, Expected: want, Received: "replay cache unavailable",
 			Fix: "check the replay cache (e.g. Redis) is reachable", Err: err})
 	}
 	return passed(want, "recorded until "+fmtTime(until))

@@ -58,8 +58,8 @@ func TestReplayCacheFailureFailsClosed(t *testing.T) {
 	cfg := genConfig(idp)
 	cfg.ReplayCache = failingCache{}
 	err := validate(t, cfg, genResponse(t, idp, samltest.Options{}), samltest.RequestID)
-	if !errors.Is(err, ErrReplay) || !errors.Is(err, errCacheDown) {
-		t.Fatalf("err = %v, want ErrReplay wrapping the cache error", err)
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, errCacheDown) || errors.Is(err, ErrReplay) {
+		t.Fatalf("err = %v, want ErrUnavailable (not ErrReplay) wrapping the cache error", err)
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 // ReplayCache remembers assertion IDs that were already consumed.
 type ReplayCache interface {
 	// Remember records id until the given time. It returns an error wrapping ErrReplay
-	// when id is already recorded, and any other error when it cannot tell (the caller
-	// then fails closed).
+	// when id is already recorded, and any other error when it cannot tell (the SP then
+	// fails closed with ErrUnavailable, never ErrReplay).
 	Remember(ctx context.Context, id string, until time.Time) error
 }
 
