@@ -8,24 +8,33 @@ import (
 	"time"
 )
 
+// errReplayCacheFull is what a full MemoryReplayCache answers.
+var errReplayCacheFull = errors.New("memory replay cache is full of assertion IDs still inside their validity windows; raise its size or use a shared store")
+
 // MemoryReplayCache is the default ReplayCache: one process, bounded size. Use a shared
 // cache (e.g. sp/redisstore) when several servers consume responses.
 type MemoryReplayCache struct {
+	// Now is the clock that expires IDs: give it the SP's Config.Now when that is not
+	// the real clock (a fixed clock in tests). Nil means time.Now.
+	Now func() time.Time
+
 	mu    sync.Mutex
 	max   int
-	now   func() time.Time
 	seen  map[string]time.Time
 	order expiryHeap
 }
 
 // NewMemoryReplayCache returns an in-memory ReplayCache holding at most maxEntries IDs;
-// zero or less means 100,000. IDs are forgotten when their time passes; when the cache is
-// full, the ID that would expire soonest is forgotten first.
+// zero or less means 100,000. IDs are forgotten when their time passes (about 8 minutes
+// after use with the default MaxIssueDelay and ClockSkew). A cache full of IDs still in
+// their windows refuses new ones, so logins fail closed (ErrUnavailable) rather than a
+// live ID being forgotten and its response replayable; size it above the logins one
+// process accepts in that time.
 func NewMemoryReplayCache(maxEntries int) *MemoryReplayCache {
 	if maxEntries <= 0 {
 		maxEntries = 100000
 	}
-	return &MemoryReplayCache{max: maxEntries, now: time.Now, seen: make(map[string]time.Time)}
+	return &MemoryReplayCache{max: maxEntries, seen: make(map[string]time.Time)}
 }
 
 // Remember records id until the given time (inclusive), or returns an error wrapping
@@ -33,7 +42,10 @@ func NewMemoryReplayCache(maxEntries int) *MemoryReplayCache {
 func (c *MemoryReplayCache) Remember(ctx context.Context, id string, until time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now()
+	now := time.Now()
+	if c.Now != nil {
+		now = c.Now()
+	}
 	// An ID is held through its until instant inclusive: the pipeline's windows accept
 	// a response at their closing instant, so forgetting it then would admit a replay.
 	for len(c.order) > 0 && c.order[0].until.Before(now) {
@@ -43,8 +55,12 @@ func (c *MemoryReplayCache) Remember(ctx context.Context, id string, until time.
 		return &Error{Kind: ErrReplay, Check: "replay", Received: "assertion ID " + id + " was already used",
 			Fix: "each response can be used once; sign in again"}
 	}
-	for len(c.order) >= c.max {
-		c.forgetFirst()
+	if len(c.order) >= c.max {
+		// Full of IDs still inside their windows. Forgetting one would let its response
+		// be replayed, and whoever can post many valid responses (any tenant's own IdP,
+		// when tenants share a cache) could flush the others' on purpose. Refuse instead:
+		// the SP fails closed with ErrUnavailable.
+		return errReplayCacheFull
 	}
 	c.seen[id] = until
 	heap.Push(&c.order, expiry{id: id, until: until})

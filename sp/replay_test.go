@@ -13,7 +13,7 @@ import (
 func TestMemoryReplayCacheAcceptsEachIDOnceUntilItExpires(t *testing.T) {
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	c := NewMemoryReplayCache(10)
-	c.now = func() time.Time { return now }
+	c.Now = func() time.Time { return now }
 	ctx := context.Background()
 	if err := c.Remember(ctx, "a", now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
@@ -31,25 +31,53 @@ func TestMemoryReplayCacheAcceptsEachIDOnceUntilItExpires(t *testing.T) {
 	}
 }
 
-func TestMemoryReplayCacheIsBounded(t *testing.T) {
+// A full cache must never forget an ID still inside its window: whoever can post many
+// valid responses (a tenant with its own IdP, when tenants share a cache) could otherwise
+// flush another tenant's used IDs and replay a captured response.
+func TestMemoryReplayCacheIsBoundedAndNeverForgetsALiveID(t *testing.T) {
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	c := NewMemoryReplayCache(100)
-	c.now = func() time.Time { return now }
+	c.Now = func() time.Time { return now }
 	ctx := context.Background()
+	if err := c.Remember(ctx, "victim", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	var refused int
 	for i := range 1000 {
-		// Later IDs live longer, so the soonest-expiring are forgotten first.
-		if err := c.Remember(ctx, fmt.Sprint(i), now.Add(time.Hour+time.Duration(i)*time.Second)); err != nil {
-			t.Fatal(err)
+		err := c.Remember(ctx, fmt.Sprint(i), now.Add(time.Hour+time.Duration(i)*time.Second))
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrReplay):
+			t.Fatalf("flood ID %d reported as a replay", i)
+		default:
+			refused++
 		}
 	}
-	if n := c.Len(); n != 100 {
-		t.Fatalf("Len = %d, want 100", n)
+	if n := c.Len(); n != 100 || refused != 901 {
+		t.Fatalf("Len = %d, refused = %d; want 100 held and the other 901 refused", n, refused)
 	}
-	if err := c.Remember(ctx, "999", now.Add(2*time.Hour)); !errors.Is(err, ErrReplay) {
-		t.Fatalf("newest ID forgotten: %v", err)
+	if err := c.Remember(ctx, "victim", now.Add(time.Minute)); !errors.Is(err, ErrReplay) {
+		t.Fatalf("the victim's used ID was forgotten under the flood: %v", err)
 	}
-	if err := c.Remember(ctx, "0", now.Add(2*time.Hour)); err != nil {
-		t.Fatalf("oldest ID still held: %v", err)
+	now = now.Add(2 * time.Minute) // the victim's window is over: its slot frees
+	if err := c.Remember(ctx, "next", now.Add(time.Minute)); err != nil {
+		t.Fatalf("after an ID expired, a new one is still refused: %v", err)
+	}
+}
+
+// Through the pipeline, a full cache is an outage (ErrUnavailable), not a replay.
+func TestFullReplayCacheFailsClosed(t *testing.T) {
+	idp := samltest.DefaultIdP()
+	cfg := genConfig(idp)
+	full := NewMemoryReplayCache(1)
+	full.Now = cfg.Now
+	if err := full.Remember(context.Background(), "someone-else", samltest.Now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	cfg.ReplayCache = full
+	err := validate(t, cfg, genResponse(t, idp, samltest.Options{}), samltest.RequestID)
+	if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrReplay) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 }
 

@@ -67,7 +67,7 @@ func New(cfg Config) (*SP, error) {
 	}
 	if s.replay == nil {
 		m := NewMemoryReplayCache(0)
-		m.now = s.now // expire entries on the SP's clock
+		m.Now = s.now // expire entries on the SP's clock
 		s.replay = m
 	}
 	for _, k := range append([]*certs.KeyPair{cfg.Key}, cfg.DecryptionKeys...) {
