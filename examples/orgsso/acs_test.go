@@ -309,3 +309,29 @@ func TestIdPRefusalIsShownWithItsAADSTSCode(t *testing.T) {
 		t.Fatalf("want the IdP's refusal in the result:\n%s", body)
 	}
 }
+
+// TestMemberResponseIsAcceptedOnce: a captured sign-in response posted again, from
+// another browser, is refused. The org's replay cache must run on the same clock as its
+// SP: on the real clock, an ID recorded under this test's fixed (past) clock would be
+// forgotten at once and the replay accepted.
+func TestMemberResponseIsAcceptedOnce(t *testing.T) {
+	ts := newTestServer(t)
+	enableAcme(t, ts, true)
+	member := newBrowser(t)
+	member.hold = true
+	body := member.get(ts.app.demo.IdPInitiatedURL(ts.app.spEntityID("acme"), ""))
+	member.signIn(ts, body, "alex@contoso.example", "alex-demo")
+	if member.held == nil {
+		t.Fatal("the IdP did not answer with a SAMLResponse form")
+	}
+	captured := member.held
+	member.hold = false
+	if body := member.post(member.heldAction, captured); !strings.Contains(body, "Alex Wilber") {
+		t.Fatalf("control: the first post did not sign Alex in: status %d\n%s", member.status(), body)
+	}
+	attacker := newBrowser(t)
+	body = attacker.post(member.heldAction, captured)
+	if attacker.status() != http.StatusForbidden || strings.Contains(body, "Alex Wilber") {
+		t.Fatalf("replayed response: status %d, want 403\n%s", attacker.status(), body)
+	}
+}

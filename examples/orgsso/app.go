@@ -40,8 +40,13 @@ type App struct {
 	now    func() time.Time
 	log    *slog.Logger
 	key    []byte
-	replay sp.ReplayCache // one for every org: assertion IDs are unique across IdPs
 	secure bool
+
+	// One replay cache per org, shared by its pending and active configurations (a
+	// test response must not be replayable to the active SP). Per org, because a full
+	// cache refuses logins: one org's IdP flooding its own ACS must not lock out others.
+	replayMu sync.Mutex
+	replays  map[string]sp.ReplayCache
 
 	mu    sync.Mutex
 	orgs  map[string]*orgSP // by slug: the SP of the active configuration
@@ -80,17 +85,17 @@ func New(cfg Config) (*App, error) {
 		return nil, fmt.Errorf("cookie key: %w", err)
 	}
 	a := &App{
-		base:   u.String(),
-		origin: u.Scheme + "://" + u.Host,
-		store:  cfg.Store,
-		demo:   cfg.Demo,
-		now:    cfg.Now,
-		log:    cfg.Logger,
-		key:    key,
-		replay: sp.NewMemoryReplayCache(0),
-		secure: u.Scheme == "https",
-		orgs:   make(map[string]*orgSP),
-		tests:  make(map[string]*testRun),
+		base:    u.String(),
+		origin:  u.Scheme + "://" + u.Host,
+		store:   cfg.Store,
+		demo:    cfg.Demo,
+		now:     cfg.Now,
+		log:     cfg.Logger,
+		key:     key,
+		replays: make(map[string]sp.ReplayCache),
+		secure:  u.Scheme == "https",
+		orgs:    make(map[string]*orgSP),
+		tests:   make(map[string]*testRun),
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -114,6 +119,20 @@ func (a *App) registerDemoApp(org string) {
 	}
 }
 
+// replayCache returns org's replay cache, creating it on first use.
+func (a *App) replayCache(org string) sp.ReplayCache {
+	a.replayMu.Lock()
+	defer a.replayMu.Unlock()
+	c, ok := a.replays[org]
+	if !ok {
+		m := sp.NewMemoryReplayCache(0)
+		m.Now = a.now
+		c = m
+		a.replays[org] = c
+	}
+	return c
+}
+
 // newSP builds the SP for one configuration of an organization.
 func (a *App) newSP(org string, s *IdPSettings, idp *metadata.IdP) (*sp.SP, error) {
 	return sp.New(sp.Config{
@@ -123,7 +142,7 @@ func (a *App) newSP(org string, s *IdPSettings, idp *metadata.IdP) (*sp.SP, erro
 		AllowIdPInitiated:      s.AllowIdPInitiated,
 		RequireSignedAssertion: s.SignedAssertions,
 		Now:                    a.now,
-		ReplayCache:            a.replay,
+		ReplayCache:            a.replayCache(org),
 		Logger:                 a.log,
 	})
 }
