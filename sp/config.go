@@ -27,6 +27,13 @@ type Config struct {
 
 	// AllowIdPInitiated accepts responses that answer no AuthnRequest (Entra's My Apps
 	// tiles). False, the default, rejects them with ErrUnsolicited.
+	//
+	// An unsolicited response is bound to no browser, so anyone holding one of their
+	// own can make a victim's browser post it and sign the victim in as themselves
+	// (login CSRF). Handlers refuse to replace a default session (StartSession) of
+	// another user this way; an app with sessions of its own must apply the same rule in
+	// its HTTPConfig.OnLogin hook.
+	// Enable it only when users need to start from the IdP's portal.
 	AllowIdPInitiated bool
 
 	// ClockSkew is how far apart the IdP's clock and ours may be. Zero means 180 seconds.

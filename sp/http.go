@@ -274,6 +274,16 @@ func (h *Handlers) ACS() http.Handler {
 			h.fail(w, r, http.StatusForbidden, err)
 			return
 		}
+		if len(ids) == 0 {
+			// Login CSRF: anyone can make a browser post their own unsolicited response.
+			// It must not silently turn a signed-in user into somebody else.
+			if cur := h.Session(r); cur != nil && (cur.Issuer != a.Issuer || cur.NameID != a.NameID.Value) {
+				h.fail(w, r, http.StatusForbidden, fmt.Errorf("%w: an IdP-initiated response for %q arrived while %q is signed in here; "+
+					"not switching accounts without a sign-in this browser started (possible login CSRF); the user can sign out first",
+					ErrUnsolicited, a.NameID.Value, cur.NameID))
+				return
+			}
+		}
 		if h.cfg.OnLogin != nil {
 			if err := h.cfg.OnLogin(w, r, a, returnTo); err != nil {
 				h.fail(w, r, http.StatusInternalServerError, fmt.Errorf("saml: OnLogin: %w", err))

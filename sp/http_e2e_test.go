@@ -345,6 +345,29 @@ func TestE2EIdPInitiatedLogin(t *testing.T) {
 	})
 }
 
+// Login CSRF: an attacker holds an unsolicited response of their own and makes the
+// victim's browser post it. It must not turn the signed-in victim into the attacker.
+func TestE2EIdPInitiatedResponseDoesNotSwitchASignedInUser(t *testing.T) {
+	e := newE2E(t, e2eOptions{allowIdPInitiated: true})
+	e.landed(e.submit(e.signIn(e.get(e.spURL+"/app")), nil), "/app") // the victim, Adele
+
+	// The attacker, in a browser of their own, signs in as Alex from My Apps and keeps
+	// the response form instead of posting it.
+	victim, victimJar := e.browser, e.jar
+	attacker := *e.browser
+	attacker.Jar, _ = cookiejar.New(nil)
+	e.browser, e.jar = &attacker, attacker.Jar
+	login := e.get(e.idp.IdPInitiatedURL(e.spURL+"/saml/metadata", "/app?evil=1"))
+	held := e.submit(login, url.Values{"username": {"alex@contoso.example"}, "password": {"alex-demo"}})
+	if !strings.Contains(held.body, `name="SAMLResponse"`) {
+		t.Fatalf("control: the attacker got no response form:\n%s", held.body)
+	}
+
+	e.browser, e.jar = victim, victimJar
+	e.refused(e.submit(held, nil), sp.ErrUnsolicited)
+	e.landed(e.get(e.spURL+"/app"), "/app") // still Adele
+}
+
 func TestE2ETwoTabsSignInAtOnce(t *testing.T) {
 	e := newE2E(t, e2eOptions{})
 	tab1 := e.get(e.spURL + "/app?tab=1")
