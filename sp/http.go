@@ -316,11 +316,21 @@ func (h *Handlers) takePending(w http.ResponseWriter, r *http.Request, relayStat
 	if err := h.codec.open(name, c.Value, &pc); err != nil {
 		return PendingRequest{}, fmt.Errorf("%w: pending-login cookie %s: %v (altered, or signed with another HTTPConfig.CookieKey)", ErrInResponseTo, name, err)
 	}
-	if exp := time.Unix(pc.Expires, 0); !h.now().Before(exp) {
+	exp := time.Unix(pc.Expires, 0)
+	if !h.now().Before(exp) {
 		return PendingRequest{}, fmt.Errorf("%w: the login started with RelayState %s expired at %s (HTTPConfig.LoginTimeout %v)",
 			ErrExpired, relayState, exp.UTC().Format(time.RFC3339), h.cfg.LoginTimeout)
 	}
 	if h.cfg.RequestStore == nil {
+		// Deleting the cookie only asks the browser; a copy of it must not answer the
+		// same request twice. The SP's replay cache (shared in a fleet) holds the
+		// request ID for as long as the cookie could be presented.
+		if err := h.sp.replay.Remember(r.Context(), "authnrequest:"+pc.ID, exp); err != nil {
+			if errors.Is(err, ErrReplay) {
+				return PendingRequest{}, fmt.Errorf("%w: the login started with RelayState %s was already answered", ErrInResponseTo, relayState)
+			}
+			return PendingRequest{}, fmt.Errorf("%w: cannot record that the login started with RelayState %s is answered: %w", ErrUnavailable, relayState, err)
+		}
 		return PendingRequest{ID: pc.ID, ReturnTo: pc.ReturnTo}, nil
 	}
 	p, err := h.cfg.RequestStore.Take(r.Context(), relayState)

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ssokit/saml/internal/samltest"
 )
 
 // lockedBuffer collects log output from concurrent handlers.
@@ -348,4 +350,26 @@ func TestPendingLoginsFitOneCookieHeader(t *testing.T) {
 	if size := len(strings.Join(header, "; ")); size > 8000 {
 		t.Errorf("%d pending logins with the longest return URL make a %d-byte Cookie header; proxies often stop at 8 KB", len(header), size)
 	}
+}
+
+// A pending-login cookie answers its request once, even when the browser (or whoever
+// copied the cookie) presents it again with a second valid response to the same request.
+func TestPendingLoginIsAnsweredOnceEvenWithACopiedCookie(t *testing.T) {
+	idp := samltest.DefaultIdP()
+	w := newWebTest(t, func(c *Config) {
+		g := genConfig(idp)
+		c.EntityID, c.ACSURL, c.IdP, c.Now = g.EntityID, g.ACSURL, g.IdP, g.Now
+	}, nil)
+	relayState, id, cookie := w.login("/reports")
+	post := func(assertionNameID string) *httptest.ResponseRecorder {
+		form := url.Values{"RelayState": {relayState},
+			"SAMLResponse": {genResponse(t, idp, samltest.Options{InResponseTo: id, NameID: assertionNameID})}}
+		r := httptest.NewRequest("POST", "/saml/consume", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return w.do(w.h.ACS(), r, cookie)
+	}
+	if rec := post("adele@contoso.example"); rec.Code != http.StatusSeeOther {
+		t.Fatalf("control: first answer: status %d %s", rec.Code, rec.Body)
+	}
+	w.checkRefusal(post("alex@contoso.example"), http.StatusForbidden, "already answered")
 }
