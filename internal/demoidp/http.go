@@ -93,12 +93,20 @@ func (d *IdP) serveMyApps(w http.ResponseWriter, r *http.Request) {
 	d.render(w, http.StatusOK, "myapps", page)
 }
 
+// crossOrigin refuses a form post a browser sent from another site, and says so.
+func (d *IdP) crossOrigin(w http.ResponseWriter, r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" && o != d.base.Scheme+"://"+d.base.Host {
+		http.Error(w, "cross-origin form post refused", http.StatusForbidden)
+		return true
+	}
+	return false
+}
+
 func (d *IdP) serveApps(w http.ResponseWriter, r *http.Request) {
 	page := appsPage{}
 	if r.Method == http.MethodPost {
 		// Another site must not register applications (and so reply URLs) here.
-		if o := r.Header.Get("Origin"); o != "" && o != d.base.Scheme+"://"+d.base.Host {
-			http.Error(w, "cross-origin form post refused", http.StatusForbidden)
+		if d.crossOrigin(w, r) {
 			return
 		}
 		if v := r.PostFormValue("signing"); v != "" {

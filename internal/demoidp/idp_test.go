@@ -479,3 +479,34 @@ func TestUnassignedUserGetsAADSTS50105(t *testing.T) {
 		t.Errorf("want an AADSTS50105 error Response, got\n%s", s)
 	}
 }
+
+// TestLoginRefusesCrossOriginPosts: another site cannot sign a visitor in to the demo IdP
+// (login CSRF), while the IdP's own login form still works.
+func TestLoginRefusesCrossOriginPosts(t *testing.T) {
+	h := newHarness(t, Config{})
+	form := url.Values{"username": {"adele@contoso.example"}, "password": {"adele-demo"}}
+	req, _ := http.NewRequest(http.MethodPost, h.idp.url("/login"), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-origin login: status %d, want 403", resp.StatusCode)
+	}
+	for _, c := range h.client.Jar.Cookies(req.URL) {
+		t.Errorf("cross-origin login set cookie %s", c.Name)
+	}
+	req.Header.Set("Origin", h.idp.base.Scheme+"://"+h.idp.base.Host)
+	req.Body = io.NopCloser(strings.NewReader(form.Encode()))
+	resp, err = h.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusForbidden || len(h.client.Jar.Cookies(req.URL)) == 0 {
+		t.Fatalf("control: same-origin login: status %d, cookies %v", resp.StatusCode, h.client.Jar.Cookies(req.URL))
+	}
+}

@@ -191,6 +191,10 @@ func (d *IdP) serveLogin(w http.ResponseWriter, r *http.Request) {
 		d.renderLogin(w, http.StatusOK, loginPage{})
 		return
 	}
+	// Login CSRF: another site must not sign a visitor in here as someone else.
+	if d.crossOrigin(w, r) {
+		return
+	}
 	token := r.PostFormValue("token")
 	u, ok := d.authenticate(r.PostFormValue("username"), r.PostFormValue("password"))
 	if !ok {
