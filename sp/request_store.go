@@ -11,6 +11,9 @@ import (
 // MemoryRequestStore is a RequestStore for a single process. Its zero value is ready to
 // use. It holds at most Max entries (zero means 100,000); when full, the entry closest
 // to expiry goes first, so a flood of started-but-abandoned logins costs bounded memory.
+// Such a flood (anonymous requests to the login handler) can still push out logins in
+// progress, which then fail and must start again: rate-limit the login handler, or use
+// the default cookie tracking, which keeps no server state.
 type MemoryRequestStore struct {
 	// Now is the clock that expires entries. Nil means time.Now.
 	Now func() time.Time
