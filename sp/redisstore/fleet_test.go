@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -88,30 +87,10 @@ func TestFleetAcceptsExactlyOneOfConcurrentPosts(t *testing.T) {
 		fleetSP(t, fleetStore(t, srv, redisstore.Options{})),
 	}
 	resp := samltest.Encode(samltest.DefaultIdP().MustResponse(t, samltest.Options{}))
-	const n = 50
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = servers[i%len(servers)].ValidateResponse(context.Background(), resp, samltest.RequestID)
-		})
-	}
-	close(start)
-	wg.Wait()
-	accepted := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			accepted++
-		case !errors.Is(err, sp.ErrReplay):
-			t.Errorf("post %d: got %v, want nil or sp.ErrReplay", i, err)
-		}
-	}
-	if accepted != 1 {
-		t.Errorf("%d of %d concurrent posts accepted, want exactly 1", accepted, n)
-	}
+	exactlyOneWins(t, 50, sp.ErrReplay, func(i int) error {
+		_, err := servers[i%len(servers)].ValidateResponse(context.Background(), resp, samltest.RequestID)
+		return err
+	})
 }
 
 func TestFleetRejectsLoginsWhileRedisIsDownAndRecovers(t *testing.T) {

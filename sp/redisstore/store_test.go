@@ -90,31 +90,9 @@ func TestRememberAcceptsExactlyOneOfConcurrentUses(t *testing.T) {
 	for i := range stores {
 		stores[i] = newStore(t, srv, redisstore.Options{})
 	}
-	const n = 50
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = stores[i%len(stores)].Remember(context.Background(), "_same", now.Add(time.Hour))
-		})
-	}
-	close(start)
-	wg.Wait()
-
-	accepted := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			accepted++
-		case !errors.Is(err, sp.ErrReplay):
-			t.Errorf("goroutine %d: got %v, want nil or sp.ErrReplay", i, err)
-		}
-	}
-	if accepted != 1 {
-		t.Errorf("%d of %d concurrent uses accepted, want exactly 1", accepted, n)
-	}
+	exactlyOneWins(t, 50, sp.ErrReplay, func(i int) error {
+		return stores[i%len(stores)].Remember(context.Background(), "_same", now.Add(time.Hour))
+	})
 }
 
 // pttl reads the remaining lifetime of the one key matching pattern.
@@ -304,30 +282,10 @@ func TestTakeHandsARequestToExactlyOneOfConcurrentTakers(t *testing.T) {
 	if err := s.Save(ctx, "rs", sp.PendingRequest{ID: "_req"}, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	const n = 50
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = s.Take(ctx, "rs")
-		})
-	}
-	close(start)
-	wg.Wait()
-	got := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			got++
-		case !errors.Is(err, sp.ErrInResponseTo):
-			t.Errorf("taker %d: %v", i, err)
-		}
-	}
-	if got != 1 {
-		t.Errorf("%d of %d takers got the request, want exactly 1", got, n)
-	}
+	exactlyOneWins(t, 50, sp.ErrInResponseTo, func(int) error {
+		_, err := s.Take(ctx, "rs")
+		return err
+	})
 }
 
 func TestTakeRejectsUnknownRequests(t *testing.T) {
@@ -569,5 +527,34 @@ func TestCallerCancellationIsNotBlamedOnRedis(t *testing.T) {
 	}
 	if logs.String() != "" {
 		t.Errorf("a cancelled request was logged as a Redis failure: %q", logs.String())
+	}
+}
+
+// exactlyOneWins starts n calls of op at once and checks that exactly one succeeds and
+// every other fails with an error of kind: the atomicity a fleet relies on.
+func exactlyOneWins(t *testing.T, n int, kind error, op func(i int) error) {
+	t.Helper()
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = op(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, kind):
+			t.Errorf("call %d: got %v, want nil or %v", i, err, kind)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d concurrent calls succeeded, want exactly 1", won, n)
 	}
 }
