@@ -1,6 +1,7 @@
 // Package interop checks this library against SAML identity providers nobody here wrote:
 // pysaml2, SimpleSAMLphp and Lasso, run on this machine from their Debian packages by the
-// scripts in ../shared/tools/peers (see the README there).
+// driver scripts in peers/ (this package's directory; peers/README.md says how each IdP is
+// driven). The scripts are part of this repository and maintained here.
 //
 // The non-test files are the harness: they find the scripts, tell whether a peer's packages
 // are installed, run a peer with options and hand back what it produced (the base64

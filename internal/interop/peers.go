@@ -17,8 +17,8 @@ import (
 	"time"
 )
 
-// EnvDir overrides where the peer scripts live (default: ../shared/tools/peers beside the
-// repository, the layout CI checks out).
+// EnvDir overrides where the peer scripts live. By default they are the ones in this
+// repository, internal/interop/peers; set it only to try other copies of them.
 const EnvDir = "SSOKIT_PEERS_DIR"
 
 // python is the system interpreter on purpose: Debian's python3-pysaml2 and python3-lasso
@@ -31,17 +31,19 @@ const python = "/usr/bin/python3"
 // the test instead of stalling CI until go test's own timeout.
 const runTimeout = 3 * time.Minute
 
-// Dir returns the directory holding the peer scripts. When it is absent the test is skipped
-// with a message saying where it was looked for and how to point at it.
+// Dir returns the directory holding the peer scripts: internal/interop/peers, or EnvDir
+// when set. The scripts ship with the repository, so they are missing only when EnvDir
+// points elsewhere or the checkout is incomplete; that is reported through testenv.Missing
+// (a skip locally, a failure under CI).
 func Dir(tb testing.TB) string {
 	tb.Helper()
 	dir := os.Getenv(EnvDir)
 	if dir == "" {
 		_, file, _, _ := runtime.Caller(0)
-		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "tools", "peers")
+		dir = filepath.Join(filepath.Dir(file), "peers")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "peers_common.py")); err != nil {
-		testenv.Missing(tb, "peer IdP scripts not found at %s: check out ../shared beside the repo or set %s", dir, EnvDir)
+		testenv.Missing(tb, "peer IdP scripts not found at %s: restore internal/interop/peers from git or unset %s", dir, EnvDir)
 	}
 	return dir
 }
@@ -279,9 +281,8 @@ func run(ctx context.Context, env []string, name string, args ...string) (string
 	ctx, cancel := context.WithTimeout(ctx, runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	if env != nil {
-		cmd.Env = append(os.Environ(), env...)
-	}
+	// The scripts live in the checkout: Python must not leave __pycache__ there.
+	cmd.Env = append(append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	// A background child that kept our pipes open must not hang the test.
