@@ -4,7 +4,9 @@
 // Entra ID offers its SAML signing certificate as "Certificate (Base64)" (PEM),
 // "Certificate (Raw)" (DER) and inside "Federation Metadata XML" (bare base64). Parse
 // reads all of them and explains, in terms an admin can act on, what else was pasted:
-// a private key, a CSR, the metadata file, a thumbprint, a truncated copy.
+// a private key, a CSR, the metadata file, a thumbprint, a truncated copy. ParseSigning
+// is Parse for certificates to be trusted as an IdP's signers: it refuses a pasted chain,
+// whose certificate authority would otherwise become a SAML signer for anyone.
 //
 //	cs, err := certs.Parse([]byte(pasted))
 //	if err != nil {

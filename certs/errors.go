@@ -15,6 +15,9 @@ var (
 	// ErrMalformed means the input looks like a certificate but is damaged: a truncated
 	// PEM block, broken base64, DER that does not parse.
 	ErrMalformed = errors.New("certs: malformed certificate")
+	// ErrNotSigning means a certificate was read but must not be trusted to sign SAML
+	// messages: a certificate authority of a pasted chain, or too many certificates.
+	ErrNotSigning = errors.New("certs: not an IdP signing certificate")
 	// ErrKey means a private key could not be used: wrong format, encrypted,
 	// unsupported algorithm, or it does not belong to the certificate.
 	ErrKey = errors.New("certs: unusable private key")

@@ -27,6 +27,9 @@ const MaxInput = 1 << 20
 // Anything else gets an *InputError saying what was found and what is expected:
 // private keys, certificate requests, public keys, metadata XML, thumbprints, truncated
 // or damaged blocks, empty input. Parse never returns an empty slice with a nil error.
+//
+// Parse returns every certificate it reads, chains included. To trust what it returns as
+// an IdP's signing certificates, use ParseSigning, which refuses certificate authorities.
 func Parse(data []byte) ([]*x509.Certificate, error) {
 	if len(data) > MaxInput {
 		return nil, inputErr(ErrMalformed, fmt.Sprintf("%d bytes of input", len(data)),

@@ -35,7 +35,8 @@ const loginURLExpected = "Entra's Login URL, e.g. https://login.microsoftonline.
 
 // FromAzure builds the IdP from the two values Entra's "Set up <application>" and
 // "SAML Certificates" sections show: the Login URL and the "Certificate (Base64)" as
-// pasted (any form certs.Parse reads; several certificates during a rollover).
+// pasted (any form certs.Parse reads; several certificates during a rollover). A pasted
+// chain is refused (certs.CheckSigning): only the signing certificate may be trusted.
 //
 // The entity ID is derived from the tenant ID in the Login URL: it is the "Microsoft
 // Entra Identifier" Entra shows beside it, so the admin pastes two values, not three.
@@ -49,7 +50,7 @@ func FromAzure(loginURL, certificate string) (*IdP, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := certs.Parse([]byte(certificate))
+	cs, err := certs.ParseSigning([]byte(certificate))
 	if err != nil {
 		return nil, &Error{Kind: ErrCertificate, Err: err} // certs says what was pasted and what to paste
 	}

@@ -134,6 +134,9 @@ func idpFromEntity(ent *etree.Element) (*IdP, error) {
 			}
 		}
 	}
+	if err := certs.CheckSigning(idp.Certificates); err != nil {
+		return nil, &Error{Kind: ErrCertificate, Field: "IDPSSODescriptor signing KeyDescriptors", Err: err}
+	}
 	if len(idp.Certificates) == 0 {
 		return nil, &Error{Kind: ErrNoIdP, Field: "IDPSSODescriptor", Found: "no signing certificate (KeyDescriptor/KeyInfo/X509Data/X509Certificate)"}
 	}
