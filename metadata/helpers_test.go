@@ -2,9 +2,8 @@ package metadata
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -79,14 +78,14 @@ var (
 	signers     []signer
 )
 
-// testSigners are three ECDSA keys with self-signed certificates, made once: cheap, and
+// testSigners are three RSA keys with self-signed certificates, made once, and
 // independent of the recorded data so the rules they test hold on any checkout.
 func testSigners(t testing.TB) []signer {
 	t.Helper()
 	signersOnce.Do(func() {
 		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		for i := range 3 {
-			key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			key, err := rsa.GenerateKey(rand.Reader, 2048)
 			if err != nil {
 				panic(err)
 			}

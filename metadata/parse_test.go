@@ -199,7 +199,7 @@ func TestParseIdPRejects(t *testing.T) {
 		{"external entity", `<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>` + good, ErrMalformed, "DOCTYPE"},
 		{"two roots", good + good, ErrMalformed, "more than one root"},
 		{"text after the root", good + "trailing", ErrMalformed, "text outside the root"},
-		{"nested too deeply", strings.Repeat("<a>", maxDepth+1) + strings.Repeat("</a>", maxDepth+1), ErrMalformed, "too deeply"},
+		{"nested too deeply", strings.Repeat("<a>", maxDepth+1) + strings.Repeat("</a>", maxDepth+1), ErrMalformed, "nested deeper"},
 		{"too large", good + strings.Repeat(" ", MaxMetadataSize), ErrMalformed, "bytes"},
 		{"SP metadata", entity("https://sp.example/", `<SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/>`), ErrNoIdP, "service provider metadata"},
 		{"SAML 1.1 only IdP", strings.Replace(good, "SAML:2.0:protocol", "SAML:1.1:protocol", 1), ErrNoIdP, "without a SAML 2.0 IDPSSODescriptor"},
@@ -212,6 +212,12 @@ func TestParseIdPRejects(t *testing.T) {
 		{"SSO with an unsupported binding only", entity("https://idp.example/", idpDescriptor(kd("signing", c), `<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="https://idp.example/soap"/>`)), ErrNoIdP, "no SingleSignOnService"},
 		{"SSO location is a script", strings.Replace(good, "https://idp.example/sso/redirect", "javascript:alert(1)", 1), ErrNoIdP, "SingleSignOnService Location"},
 		{"SLO location is relative", entity("https://idp.example/", idpDescriptor(kd("signing", c), redirectSSO, `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="/slo"/>`)), ErrNoIdP, "SingleLogoutService Location"},
+		// The strict gate responses pass (internal/xmlgate), for metadata too.
+		{"duplicate use attribute turns an encryption key into a signing key", entity("https://idp.example/", idpDescriptor(strings.Replace(kd("encryption", c), `use="encryption"`, `use="encryption" use="signing"`, 1), redirectSSO)), ErrMalformed, "appears twice"},
+		{"the same attribute under two prefixes", strings.Replace(good, `<IDPSSODescriptor `, `<IDPSSODescriptor xmlns:a="urn:x" xmlns:b="urn:x" a:k="1" b:k="2" `, 1), ErrMalformed, "same attribute"},
+		{"processing instruction", strings.Replace(good, "<IDPSSODescriptor", "<?php x?><IDPSSODescriptor", 1), ErrMalformed, "processing instruction"},
+		{"undeclared prefix", strings.Replace(good, "<IDPSSODescriptor", "<x:Extensions/><IDPSSODescriptor", 1), ErrMalformed, "undeclared prefix"},
+		{"duplicate ID", strings.Replace(strings.Replace(good, "<IDPSSODescriptor ", `<IDPSSODescriptor ID="_a" `, 1), "<EntityDescriptor ", `<EntityDescriptor ID="_a" `, 1), ErrMalformed, "used twice"},
 		{"saved as UTF-16", string(utf16LE(good)), ErrMalformed, "UTF-16"},
 		{"a SAML response", `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_1" Version="2.0"/>`, ErrNoIdP, "root element"},
 	}
@@ -244,7 +250,7 @@ func TestParseIdPAcceptsUTF8ByteOrderMark(t *testing.T) {
 		t.Errorf("got %+v, %v", idp, err)
 	}
 	s := testSigner(t)
-	signed := append([]byte("\xef\xbb\xbf"), signMetadata(t, s, dsig.ECDSASHA256SignatureMethod)...)
+	signed := append([]byte("\xef\xbb\xbf"), signMetadata(t, s, dsig.RSASHA256SignatureMethod)...)
 	if err := VerifySignature(signed, s.cert); err != nil {
 		t.Errorf("signed metadata with a BOM: %v", err)
 	}

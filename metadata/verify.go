@@ -2,36 +2,14 @@ package metadata
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/ssokit/saml/certs"
-)
-
-// Algorithms accepted in a metadata signature. SHA-1 is refused: Entra has signed
-// metadata with RSA-SHA256 for as long as it has published it.
-var (
-	allowedSignatureMethods = map[string]bool{
-		"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256":   true,
-		"http://www.w3.org/2001/04/xmldsig-more#rsa-sha384":   true,
-		"http://www.w3.org/2001/04/xmldsig-more#rsa-sha512":   true,
-		"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256": true,
-		"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384": true,
-		"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512": true,
-	}
-	allowedDigestMethods = map[string]bool{
-		"http://www.w3.org/2001/04/xmlenc#sha256":       true,
-		"http://www.w3.org/2001/04/xmldsig-more#sha384": true,
-		"http://www.w3.org/2001/04/xmlenc#sha512":       true,
-	}
-	allowedTransforms = map[string]bool{
-		"http://www.w3.org/2000/09/xmldsig#enveloped-signature": true,
-		"http://www.w3.org/2001/10/xml-exc-c14n#":               true,
-		"http://www.w3.org/2001/10/xml-exc-c14n#WithComments":   true,
-	}
+	"github.com/ssokit/saml/internal/xmldsig"
 )
 
 // VerifySignature checks that data (IdP or federation metadata) carries a valid
@@ -73,8 +51,11 @@ func sigErr(found, hint string, cause error) error {
 	return &Error{Kind: ErrSignature, Field: "metadata signature", Found: found, Hint: hint, Err: cause}
 }
 
-// verifyRoot checks the signature profile, then the signature itself with each trusted
-// certificate alone, and returns the signed element as goxmldsig re-read it.
+// verifyRoot checks the root's enveloped signature with internal/xmldsig, the profile
+// every SAML signature this library accepts passes (one Reference to the root's own ID,
+// enveloped-signature then exclusive C14N, RSA-SHA256/384/512 and SHA-256/384/512, each
+// trusted certificate alone, KeyInfo never trusted), and returns the signed element as
+// the digest covered it.
 func verifyRoot(root *etree.Element, trusted []*x509.Certificate) (*etree.Element, error) {
 	if len(trusted) == 0 {
 		return nil, sigErr("no trusted certificate to check against", "pass the IdP's signing certificate", nil)
@@ -86,70 +67,32 @@ func verifyRoot(root *etree.Element, trusted []*x509.Certificate) (*etree.Elemen
 	case len(sigs) > 1:
 		return nil, sigErr(fmt.Sprintf("%d Signature elements under the root", len(sigs)), "", nil)
 	}
-	// Schema order puts ds:Signature first; goxmldsig then finds this one and no other.
+	// Schema order puts ds:Signature first.
 	if first := root.ChildElements()[0]; first != sigs[0] {
 		return nil, sigErr(fmt.Sprintf("the root's first child is %s, not its Signature", qname(first)), "", nil)
 	}
-	if err := checkProfile(sigs[0], attr(root, "ID")); err != nil {
-		return nil, err
+	if attr(root, "ID") == "" {
+		return nil, sigErr("a root element without an ID attribute to sign", "", nil)
 	}
-	el := root.Copy()
-	for _, s := range children(el, nsDSig, "Signature") {
-		for _, ki := range children(s, nsDSig, "KeyInfo") {
-			s.RemoveChild(ki) // KeyInfo is outside SignedInfo: removing it changes nothing signed
+	v, err := xmldsig.Verify(root, sigs[0], trusted, xmldsig.Profile{})
+	if err == nil {
+		return v.Element, nil
+	}
+	var de *xmldsig.Error
+	reason := err.Error()
+	if errors.As(err, &de) {
+		reason = de.Reason
+	}
+	switch {
+	case errors.Is(err, xmldsig.ErrUntrusted), errors.Is(err, xmldsig.ErrDigest):
+		var tps []string
+		for _, c := range trusted {
+			tps = append(tps, certs.Thumbprint(c))
 		}
+		return nil, sigErr(fmt.Sprintf("a signature that does not verify with the given certificate(s) (thumbprint %s): %s", strings.Join(tps, ", "), reason),
+			"the file was changed after signing (reformatted or edited) or was signed by another key: download it again from the IdP and do not open it in an editor", nil)
+	case errors.Is(err, xmldsig.ErrAlgorithm):
+		return nil, sigErr("a signature algorithm that is not allowed: "+reason, "the metadata must be signed with RSA and SHA-256 or stronger", nil)
 	}
-	var lastErr error
-	for _, c := range trusted {
-		ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{c}})
-		ctx.Clock = dsig.NewFakeClockAt(c.NotBefore) // dates are CheckExpiry's business
-		signed, err := ctx.Validate(el)
-		if err == nil {
-			return signed, nil
-		}
-		lastErr = err
-	}
-	var tps []string
-	for _, c := range trusted {
-		tps = append(tps, certs.Thumbprint(c))
-	}
-	return nil, sigErr(fmt.Sprintf("a signature that does not verify with the given certificate(s) (thumbprint %s)", strings.Join(tps, ", ")),
-		"the file was changed after signing (reformatted or edited) or was signed by another key: download it again from the IdP and do not open it in an editor", lastErr)
-}
-
-// checkProfile allows one Reference to the root's own ID with allow-listed algorithms.
-func checkProfile(sig *etree.Element, rootID string) error {
-	if rootID == "" {
-		return sigErr("a root element without an ID attribute to sign", "", nil)
-	}
-	sis := children(sig, nsDSig, "SignedInfo")
-	if len(sis) != 1 {
-		return sigErr(fmt.Sprintf("%d SignedInfo elements", len(sis)), "", nil)
-	}
-	si := sis[0]
-	for _, sm := range children(si, nsDSig, "SignatureMethod") {
-		if alg := attr(sm, "Algorithm"); !allowedSignatureMethods[alg] {
-			return sigErr(fmt.Sprintf("signature algorithm %q", alg), "RSA or ECDSA with SHA-256 or stronger is required", nil)
-		}
-	}
-	refs := children(si, nsDSig, "Reference")
-	if len(refs) != 1 {
-		return sigErr(fmt.Sprintf("%d References", len(refs)), "exactly one, to the root element", nil)
-	}
-	if uri := attr(refs[0], "URI"); uri != "#"+rootID {
-		return sigErr(fmt.Sprintf("a Reference to %q", uri), fmt.Sprintf("it must reference the root element, #%s", rootID), nil)
-	}
-	for _, dm := range children(refs[0], nsDSig, "DigestMethod") {
-		if alg := attr(dm, "Algorithm"); !allowedDigestMethods[alg] {
-			return sigErr(fmt.Sprintf("digest algorithm %q", alg), "SHA-256 or stronger is required", nil)
-		}
-	}
-	for _, ts := range children(refs[0], nsDSig, "Transforms") {
-		for _, t := range children(ts, nsDSig, "Transform") {
-			if alg := attr(t, "Algorithm"); !allowedTransforms[alg] {
-				return sigErr(fmt.Sprintf("transform %q", alg), "only enveloped-signature and exclusive canonicalization are allowed", nil)
-			}
-		}
-	}
-	return nil
+	return nil, sigErr("a signature outside the SAML profile: "+reason, "metadata is signed as the IdP publishes it: one enveloped signature over the root element", nil)
 }

@@ -2,10 +2,15 @@ package metadata
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
@@ -91,8 +96,8 @@ type tamperFixture struct {
 func TestVerifySignatureRejectsTamperingAndOddShapes(t *testing.T) {
 	t.Run("generated", func(t *testing.T) {
 		s := testSigner(t)
-		testTampering(t, tamperFixture{signMetadata(t, s, dsig.ECDSASHA256SignatureMethod), s.cert,
-			"<ds:Signature ", "</ds:Signature>", "xmldsig-more#ecdsa-sha256", "/sso/redirect\""})
+		testTampering(t, tamperFixture{signMetadata(t, s, dsig.RSASHA256SignatureMethod), s.cert,
+			"<ds:Signature ", "</ds:Signature>", "xmldsig-more#rsa-sha256", "/sso/redirect\""})
 	})
 	t.Run("recorded 022", func(t *testing.T) {
 		testTampering(t, tamperFixture{recorded.Read(t, "022-wire-server-2025-federationmetadata.xml"), recordedCert(t, "021-wire-server-2025.cert.pem"),
@@ -134,11 +139,11 @@ func testTampering(t *testing.T, f tamperFixture) {
 		{"unsigned", []byte(unsigned), []*x509.Certificate{signer}, "unsigned"},
 		{"two signatures", []byte(strings.Replace(string(data), sig, sig+sig, 1)), []*x509.Certificate{signer}, "2 Signature elements"},
 		{"signature moved after the descriptors", []byte(strings.Replace(unsigned, "</EntityDescriptor>", sig+"</EntityDescriptor>", 1)), []*x509.Certificate{signer}, "not its Signature"},
-		{"reference to another element", replace(`URI="#_`, `URI="#x_`), []*x509.Certificate{signer}, "Reference to"},
+		{"reference to another element", replace(`URI="#_`, `URI="#x_`), []*x509.Certificate{signer}, "Reference URI"},
 		{"root ID removed", replace(` ID="_`, ` xID="_`), []*x509.Certificate{signer}, "without an ID"},
-		{"SHA-1 signature method", replace(f.sigMethod, "xmldsig#rsa-sha1\" x=\""), []*x509.Certificate{signer}, "signature algorithm"},
-		{"SHA-1 digest", replace("xmlenc#sha256", "xmldsig#sha1"), []*x509.Certificate{signer}, "digest algorithm"},
-		{"XSLT transform", replace("xmldsig#enveloped-signature", "http://www.w3.org/TR/1999/REC-xslt-19991116"), []*x509.Certificate{signer}, "transform"},
+		{"SHA-1 signature method", replace(f.sigMethod, "xmldsig#rsa-sha1\" x=\""), []*x509.Certificate{signer}, "SignatureMethod"},
+		{"SHA-1 digest", replace("xmlenc#sha256", "xmldsig#sha1"), []*x509.Certificate{signer}, "DigestMethod"},
+		{"XSLT transform", replace("xmldsig#enveloped-signature", "http://www.w3.org/TR/1999/REC-xslt-19991116"), []*x509.Certificate{signer}, "Transforms"},
 		{"wrapped in an unsigned EntitiesDescriptor", []byte(`<EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata">` + string(data[declEnd:]) + `</EntitiesDescriptor>`), []*x509.Certificate{signer}, "unsigned"},
 	}
 	for _, tt := range tests {
@@ -159,7 +164,7 @@ func testTampering(t *testing.T, f tamperFixture) {
 func TestVerifySignatureIgnoresKeyInfo(t *testing.T) {
 	signer := testSigner(t)
 	pinned := testSigners(t)[1].cert
-	doc := signMetadata(t, signer, dsig.ECDSASHA256SignatureMethod)
+	doc := signMetadata(t, signer, dsig.RSASHA256SignatureMethod)
 	if !bytes.Contains(doc, []byte("<ds:X509Certificate>")) {
 		t.Fatal("test signature carries no KeyInfo certificate")
 	}
@@ -178,9 +183,9 @@ func TestVerifySignatureAlgorithmPolicy(t *testing.T) {
 		method string
 		ok     bool
 	}{
-		{dsig.ECDSASHA256SignatureMethod, true},
-		{dsig.ECDSASHA512SignatureMethod, true},
-		{dsig.ECDSASHA1SignatureMethod, false},
+		{dsig.RSASHA256SignatureMethod, true},
+		{dsig.RSASHA512SignatureMethod, true},
+		{dsig.RSASHA1SignatureMethod, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method, func(t *testing.T) {
@@ -192,6 +197,24 @@ func TestVerifySignatureAlgorithmPolicy(t *testing.T) {
 				t.Errorf("error %v, want an algorithm rejection", err)
 			}
 		})
+	}
+}
+
+// Metadata signatures pass the profile of responses: RSA only (Entra signs with RSA).
+func TestVerifySignatureRefusesECDSA(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<31, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	err = VerifySignature(signMetadata(t, signer{key: key, cert: c}, dsig.ECDSASHA256SignatureMethod), c)
+	if !errors.Is(err, ErrSignature) || !strings.Contains(err.Error(), "algorithm") {
+		t.Errorf("error %v, want an algorithm rejection", err)
 	}
 }
 

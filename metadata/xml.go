@@ -2,31 +2,47 @@ package metadata
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/ssokit/saml/internal/xmldsig"
+	"github.com/ssokit/saml/internal/xmlgate"
 )
 
-// Limits on metadata we read. Entra federation metadata is 15–25 kB and 6 levels deep;
-// the limits leave room for other IdPs and small federations while keeping a hostile
-// document from costing much.
+// Limits on metadata we read. Entra federation metadata is 15–25 kB, 6 levels deep and
+// has about 60 elements; the limits leave room for other IdPs and small federations
+// (tens of IdPs) while keeping a hostile document from costing much. Metadata passes the
+// same gate as responses (internal/xmlgate): these are only its sizes.
 const (
 	MaxMetadataSize = 4 << 20
 	maxDepth        = 64
 	maxElements     = 100_000
+	// maxValueLength bounds one text node or attribute value: a certificate is 1–3 kB;
+	// an mdui:Logo may be an inline data: URI of some kilobytes.
+	maxValueLength = 256 << 10
+	// maxComments: IdPs publish none; federation aggregates carry a few.
+	maxComments = 256
 )
+
+var gateLimits = xmlgate.Limits{
+	MaxSize:        MaxMetadataSize,
+	MaxDepth:       maxDepth,
+	MaxElements:    maxElements,
+	MaxValueLength: maxValueLength,
+	MaxComments:    maxComments,
+}
 
 const (
 	nsMetadata = "urn:oasis:names:tc:SAML:2.0:metadata"
-	nsDSig     = "http://www.w3.org/2000/09/xmldsig#"
+	nsDSig     = xmldsig.Namespace
 )
 
-// readTree checks data before building a tree (size, well-formedness, no DOCTYPE or
-// entity declarations, one root, bounded depth and element count) and returns the root.
+// readTree admits data through the strict gate every SAML document passes (size, no
+// DOCTYPE, entities or processing instructions, bounded depth and element count, no
+// duplicate attributes, namespace well-formedness, unique IDs) and returns the root.
 func readTree(data []byte) (*etree.Element, error) {
 	// Windows editors add a UTF-8 byte order mark; it is not part of the document (and
 	// not covered by any signature), so it goes. UTF-16 is refused with a clear word
@@ -36,85 +52,41 @@ func readTree(data []byte) (*etree.Element, error) {
 		return nil, &Error{Kind: ErrMalformed, Found: "a file saved as UTF-16", Expected: "UTF-8 XML",
 			Hint: "download the metadata again and upload it unchanged, or save it as UTF-8"}
 	}
-	if err := gate(data); err != nil {
-		return nil, err
+	trimmed := bytes.TrimSpace(data)
+	switch {
+	case len(trimmed) == 0:
+		return nil, &Error{Kind: ErrMalformed, Found: "nothing (empty input)", Expected: "SAML metadata XML (an EntityDescriptor)"}
+	case trimmed[0] != '<':
+		return nil, &Error{Kind: ErrMalformed, Found: "text that is not XML", Expected: "SAML metadata XML (an EntityDescriptor)"}
+	case len(data) > MaxMetadataSize:
+		return nil, &Error{Kind: ErrMalformed, Found: fmt.Sprintf("%d bytes", len(data)), Expected: fmt.Sprintf("at most %d bytes of metadata", MaxMetadataSize)}
 	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, &Error{Kind: ErrMalformed, Found: "XML that does not parse", Err: err}
-	}
-	root := doc.Root()
-	if root == nil {
-		return nil, &Error{Kind: ErrMalformed, Found: "no root element"}
-	}
-	return root, nil
-}
-
-func gate(data []byte) error {
-	if len(data) > MaxMetadataSize {
-		return &Error{Kind: ErrMalformed, Found: fmt.Sprintf("%d bytes", len(data)), Expected: fmt.Sprintf("at most %d bytes of metadata", MaxMetadataSize)}
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return &Error{Kind: ErrMalformed, Found: "nothing (empty input)", Expected: "SAML metadata XML (an EntityDescriptor)"}
-	}
-	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Strict = true
-	depth, elements, roots := 0, 0, 0
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return &Error{Kind: ErrMalformed, Found: "XML that is not well-formed", Err: err}
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			elements++
-			if depth == 1 {
-				roots++
-			}
-			if roots > 1 {
-				return &Error{Kind: ErrMalformed, Found: "more than one root element"}
-			}
-			if depth > maxDepth || elements > maxElements {
-				return &Error{Kind: ErrMalformed, Found: "XML nested too deeply or with too many elements",
-					Expected: fmt.Sprintf("at most %d levels and %d elements", maxDepth, maxElements)}
-			}
-		case xml.EndElement:
-			depth--
-		case xml.Directive:
-			// DOCTYPE and ENTITY declarations have no business in SAML metadata and are the
-			// door to entity-expansion and external-entity attacks.
-			return &Error{Kind: ErrMalformed, Found: fmt.Sprintf("a <!%s> declaration", firstWord(t)),
-				Expected: "no DOCTYPE or ENTITY declarations (SAML forbids them)"}
-		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
-				if roots == 0 {
-					return &Error{Kind: ErrMalformed, Found: "text that is not XML", Expected: "SAML metadata XML (an EntityDescriptor)"}
+	ids := map[string]bool{}
+	var dup string
+	doc, err := xmlgate.Parse(data, gateLimits, func(el *etree.Element, _ string) error {
+		for _, a := range el.Attr {
+			if a.Space == "" && a.Key == "ID" {
+				if ids[a.Value] {
+					dup = a.Value
+					return errDuplicateID
 				}
-				return &Error{Kind: ErrMalformed, Found: "text outside the root element"}
+				ids[a.Value] = true
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		if dup != "" {
+			return nil, &Error{Kind: ErrMalformed, Found: fmt.Sprintf("ID %q used twice", dup), Expected: "every ID attribute unique",
+				Hint: "metadata as the IdP publishes it never repeats an ID; download it again"}
+		}
+		return nil, &Error{Kind: ErrMalformed, Found: "XML the strict gate refuses: " + err.Error(),
+			Expected: "plain, well-formed XML without DTDs, entities, duplicate attributes or processing instructions", Err: err}
 	}
-	if roots == 0 {
-		return &Error{Kind: ErrMalformed, Found: "no root element", Expected: "SAML metadata XML (an EntityDescriptor)"}
-	}
-	return nil
+	return doc.Root(), nil
 }
 
-func firstWord(b []byte) string {
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return ""
-	}
-	w := f[0]
-	if len(w) > 20 {
-		w = w[:20]
-	}
-	return w
-}
+var errDuplicateID = errors.New("duplicate ID")
 
 // is reports whether el is {ns}local, matching the namespace URI and never the prefix.
 func is(el *etree.Element, ns, local string) bool {
