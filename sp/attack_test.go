@@ -26,6 +26,7 @@ import (
 	"github.com/ssokit/saml/assertion"
 	"github.com/ssokit/saml/internal/samltest"
 	"github.com/ssokit/saml/sp"
+	"github.com/ssokit/saml/sp/web"
 )
 
 // Attacker-chosen values. None of them may reach the end user's message.
@@ -1646,8 +1647,8 @@ func TestAttackUnsolicitedDressedAsAnswer(t *testing.T) {
 // second response answering the same request finds nothing outstanding (#32 d).
 func TestAttackInResponseToReuse(t *testing.T) {
 	ctx := context.Background()
-	store := &sp.MemoryRequestStore{Now: samltest.Clock}
-	if err := store.Save(ctx, "relay-1", sp.PendingRequest{ID: samltest.RequestID, ReturnTo: "/"}, samltest.Now.Add(10*time.Minute)); err != nil {
+	store := &web.MemoryRequestStore{Now: samltest.Clock}
+	if err := store.Save(ctx, "relay-1", web.PendingRequest{ID: samltest.RequestID, ReturnTo: "/"}, samltest.Now.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	s := attackSP(t, attackConfig())

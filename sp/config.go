@@ -30,9 +30,9 @@ type Config struct {
 	//
 	// An unsolicited response is bound to no browser, so anyone holding one of their
 	// own can make a victim's browser post it and sign the victim in as themselves
-	// (login CSRF). Handlers refuse to replace a default session (StartSession) of
-	// another user this way; an app with sessions of its own must apply the same rule in
-	// its HTTPConfig.OnLogin hook.
+	// (login CSRF). sp/web's handlers refuse to replace a default session
+	// (StartSession) of another user this way; an app with sessions of its own must
+	// apply the same rule in its web.Config.OnLogin hook.
 	// Enable it only when users need to start from the IdP's portal.
 	AllowIdPInitiated bool
 
@@ -47,6 +47,13 @@ type Config struct {
 	// arrives; IdPs post the response straight back through the browser. Zero means
 	// 5 minutes. An IssueInstant in the future (beyond ClockSkew) is always rejected.
 	MaxIssueDelay time.Duration
+
+	// LoginTimeout is how long an AuthnRequest may stay unanswered (the user at the IdP,
+	// MFA included). Zero means 15 minutes. A request ID is accepted once: the replay
+	// cache holds each answered request ID this long after its answer, so a caller that
+	// keeps requests for at most LoginTimeout (sp/web's pending-login cookies do) cannot
+	// have one answered twice.
+	LoginTimeout time.Duration
 
 	// Key is the SP's own key pair. It decrypts EncryptedAssertions (Entra's "Token
 	// encryption"), signs AuthnRequests when SignAuthnRequests is set, and is published in
@@ -95,4 +102,5 @@ type Config struct {
 const (
 	defaultClockSkew     = 180 * time.Second
 	defaultMaxIssueDelay = 5 * time.Minute
+	defaultLoginTimeout  = 15 * time.Minute
 )

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"log"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"time"
 
-	"github.com/ssokit/saml/assertion"
 	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/metadata"
 	"github.com/ssokit/saml/sp"
@@ -69,11 +67,12 @@ func ExampleSP_AuthnRequestURL() {
 }
 
 // An ACS handler written by hand: validate what the IdP posted against the request IDs
-// this browser has outstanding. (NewHandlers does all of this for you.)
+// this browser has outstanding. (sp/web does all of this for you.)
 func ExampleSP_ValidateResponse() {
 	provider := newProvider()
 
-	http.HandleFunc("POST /saml/consume", func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /saml/consume", func(w http.ResponseWriter, r *http.Request) {
 		requestIDs := []string{"id…"} // what AuthnRequestURL returned for this browser
 		a, err := provider.ValidateResponse(r.Context(), r.PostFormValue("SAMLResponse"), requestIDs...)
 		if err != nil {
@@ -83,51 +82,4 @@ func ExampleSP_ValidateResponse() {
 		}
 		fmt.Fprintf(w, "signed in as %s (%s)", a.NameID.Value, a.Issuer)
 	})
-}
-
-// Protect an app with the ready-made handlers: login, ACS, metadata, and a middleware
-// that sends anonymous users through the IdP and back.
-func ExampleNewHandlers() {
-	provider := newProvider()
-	handlers, err := sp.NewHandlers(provider, sp.HTTPConfig{
-		// 32+ random bytes from your secret store, the same on every server.
-		CookieKey: []byte("example-only-key-of-32-bytes...."),
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-
-	mux := http.NewServeMux()
-	mux.Handle("GET /saml/login", handlers.Login())
-	mux.Handle("POST /saml/consume", handlers.ACS())
-	mux.Handle("GET /saml/metadata", handlers.Metadata())
-	mux.Handle("/", handlers.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, _ := sp.SessionFrom(r.Context())
-		fmt.Fprintf(w, "hello %s", s.NameID)
-	})))
-
-	// An anonymous visit goes to Entra.
-	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest("GET", "https://app.example/reports", nil))
-	loc, _ := url.Parse(rec.Header().Get("Location"))
-	fmt.Println(rec.Code, loc.Host)
-	// Output:
-	// 302 login.microsoftonline.com
-}
-
-// Keep your own session instead of the default cookie: OnLogin receives the validated
-// assertion with every attribute (groups, roles, tenant and object IDs).
-func ExampleHTTPConfig_onLogin() {
-	provider := newProvider()
-	_, err := sp.NewHandlers(provider, sp.HTTPConfig{
-		CookieKey: []byte("example-only-key-of-32-bytes...."),
-		OnLogin: func(w http.ResponseWriter, r *http.Request, a *assertion.Assertion, returnTo string) error {
-			// e.g. look the user up by a.ObjectID() and a.TenantID(), store a.Groups() …
-			http.Redirect(w, r, returnTo, http.StatusSeeOther)
-			return nil
-		},
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
 }

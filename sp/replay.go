@@ -8,6 +8,14 @@ import (
 	"time"
 )
 
+// ReplayCache remembers assertion IDs that were already consumed.
+type ReplayCache interface {
+	// Remember records id until the given time. It returns an error wrapping ErrReplay
+	// when id is already recorded, and any other error when it cannot tell (the SP then
+	// fails closed with ErrUnavailable, never ErrReplay).
+	Remember(ctx context.Context, id string, until time.Time) error
+}
+
 // errReplayCacheFull is what a full MemoryReplayCache answers.
 var errReplayCacheFull = errors.New("memory replay cache is full of assertion IDs still inside their validity windows; raise its size or use a shared store")
 
@@ -99,7 +107,11 @@ func (h *expiryHeap) Pop() any {
 	return e
 }
 
-// Step 8: each verified assertion is accepted once, for as long as it could be.
+// Step 8: each verified assertion is accepted once, for as long as it could be, and
+// each AuthnRequest is answered once, for as long as its caller could present its ID
+// (Config.LoginTimeout). The assertion comes first, so a replayed response is refused as
+// ErrReplay; a second answer to the same request (a fresh assertion, presented with a
+// copy of the browser's pending login) as ErrInResponseTo.
 
 func checkReplay(st *state) Check {
 	const name = "replay"
@@ -124,5 +136,32 @@ func checkReplay(st *state) Check {
 		return failedErr(&Error{Kind: ErrUnavailable, Check: name, Expected: want, Received: "replay cache unavailable",
 			Fix: "check the replay cache (e.g. Redis) is reachable", Err: err})
 	}
+	if st.inResponseTo != "" {
+		if c, ok := consumeRequest(st); !ok {
+			return c
+		}
+		want += "; request " + quote(st.inResponseTo) + " answered once"
+	}
 	return passed(want, "recorded until "+fmtTime(until))
+}
+
+// consumeRequest records that the AuthnRequest st answers has been answered. It holds
+// the ID for LoginTimeout plus ClockSkew from now: whoever tracks the request (a cookie,
+// a store) keeps it at most LoginTimeout after it was sent, which was before now.
+func consumeRequest(st *state) (Check, bool) {
+	const name = "replay"
+	until := st.now.Add(st.sp.login + st.sp.skew)
+	want := "request " + quote(st.inResponseTo) + " not answered before"
+	err := st.sp.replay.Remember(st.ctx, "authnrequest:"+st.inResponseTo, until)
+	switch {
+	case err == nil:
+		return Check{}, true
+	case errors.Is(err, ErrReplay):
+		return failedErr(&Error{Kind: ErrInResponseTo, Check: name, Expected: want,
+			Received: "the request " + quote(st.inResponseTo) + " was already answered",
+			Fix:      "each sign-in is answered once; sign in again from this application"}), false
+	default:
+		return failedErr(&Error{Kind: ErrUnavailable, Check: name, Expected: want, Received: "replay cache unavailable",
+			Fix: "check the replay cache (e.g. Redis) is reachable", Err: err}), false
+	}
 }

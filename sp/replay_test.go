@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,3 +102,29 @@ func (failingCache) Remember(context.Context, string, time.Time) error { return 
 type forgetful struct{}
 
 func (forgetful) Remember(context.Context, string, time.Time) error { return nil }
+
+// ValidateResponse answers each AuthnRequest once, for callers that track requests
+// themselves as much as for sp/web: a second, fresh response to the same request is
+// refused as ErrInResponseTo, not only a replayed one.
+func TestValidateResponseAnswersEachRequestOnce(t *testing.T) {
+	idp := samltest.DefaultIdP()
+	s, err := New(genConfig(idp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first := genResponse(t, idp, samltest.Options{})
+	if _, err := s.ValidateResponse(ctx, first, samltest.RequestID); err != nil {
+		t.Fatalf("control: first answer: %v", err)
+	}
+	second := genResponse(t, idp, samltest.Options{AssertionID: samltest.ID("second answer")})
+	_, err = s.ValidateResponse(ctx, second, samltest.RequestID)
+	if !errors.Is(err, ErrInResponseTo) || !strings.Contains(err.Error(), "already answered") {
+		t.Fatalf("second answer to one request: %v, want ErrInResponseTo (already answered)", err)
+	}
+	// Control: the same fresh response answering another request is accepted.
+	other := genResponse(t, idp, samltest.Options{AssertionID: samltest.ID("third answer"), InResponseTo: "id-other"})
+	if _, err := s.ValidateResponse(ctx, other, "id-other"); err != nil {
+		t.Fatalf("control: an answer to another request: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ type SP struct {
 	cfg    Config
 	skew   time.Duration
 	delay  time.Duration
+	login  time.Duration
 	limits Limits
 	now    func() time.Time
 	replay ReplayCache
@@ -38,6 +39,8 @@ func New(cfg Config) (*SP, error) {
 		return nil, errors.New("saml: Config.IdP.Certificates is empty: paste the IdP's signing certificate (Entra: Certificate (Base64))")
 	case cfg.ClockSkew < 0:
 		return nil, fmt.Errorf("saml: Config.ClockSkew is negative (%v)", cfg.ClockSkew)
+	case cfg.LoginTimeout < 0:
+		return nil, fmt.Errorf("saml: Config.LoginTimeout is negative (%v)", cfg.LoginTimeout)
 	case cfg.MaxIssueDelay < 0:
 		return nil, fmt.Errorf("saml: Config.MaxIssueDelay is negative (%v)", cfg.MaxIssueDelay)
 	case cfg.SignAuthnRequests && cfg.Key == nil:
@@ -52,6 +55,7 @@ func New(cfg Config) (*SP, error) {
 		cfg:    cfg,
 		skew:   cfg.ClockSkew,
 		delay:  cfg.MaxIssueDelay,
+		login:  cfg.LoginTimeout,
 		limits: cfg.Limits.withDefaults(),
 		now:    cfg.Now,
 		replay: cfg.ReplayCache,
@@ -61,6 +65,9 @@ func New(cfg Config) (*SP, error) {
 	}
 	if s.delay == 0 {
 		s.delay = defaultMaxIssueDelay
+	}
+	if s.login == 0 {
+		s.login = defaultLoginTimeout
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -80,6 +87,13 @@ func New(cfg Config) (*SP, error) {
 
 // Config returns the configuration s was made from.
 func (s *SP) Config() Config { return s.cfg }
+
+// Now returns the current time on the SP's clock (Config.Now).
+func (s *SP) Now() time.Time { return s.now() }
+
+// LoginTimeout returns how long an AuthnRequest may stay unanswered: Config.LoginTimeout,
+// or its default when that is zero.
+func (s *SP) LoginTimeout() time.Duration { return s.login }
 
 // ValidateResponse checks a SAMLResponse form value, as posted to the ACS URL, and
 // returns the assertion it carries. requestIDs are the IDs of the AuthnRequests this

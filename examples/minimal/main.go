@@ -12,6 +12,7 @@ import (
 
 	"github.com/ssokit/saml/metadata"
 	"github.com/ssokit/saml/sp"
+	"github.com/ssokit/saml/sp/web"
 )
 
 func main() {
@@ -49,11 +50,11 @@ func newHandler(env func(string) string) (http.Handler, error) {
 	if len(key) == 0 {
 		key = []byte(rand.Text() + rand.Text())
 	}
-	handlers, err := sp.NewHandlers(provider, sp.HTTPConfig{CookieKey: key})
+	handlers, err := web.New(provider, web.Config{CookieKey: key})
 	if err != nil {
 		return nil, err
 	}
-	acs, _ := url.Parse(env("SAML_ACS_URL")) // NewHandlers checked it
+	acs, _ := url.Parse(env("SAML_ACS_URL")) // web.New checked it
 	if len(acs.Path) < 2 {
 		return nil, fmt.Errorf("SAML_ACS_URL %q needs a path, e.g. https://app.example/saml/acs", acs)
 	}
@@ -61,7 +62,7 @@ func newHandler(env func(string) string) (http.Handler, error) {
 	mux.Handle("POST "+acs.Path, handlers.ACS())
 	mux.Handle("GET /saml/metadata", handlers.Metadata())
 	mux.Handle("/", handlers.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, _ := sp.SessionFrom(r.Context())
+		s, _ := web.SessionFrom(r.Context())
 		fmt.Fprintf(w, "Hello, %s (%s). Your session ends at %s.\n", s.DisplayName, s.NameID, s.Expires.Format("15:04 MST"))
 	})))
 	return mux, nil

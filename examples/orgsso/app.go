@@ -16,6 +16,7 @@ import (
 	"github.com/ssokit/saml/internal/demoidp"
 	"github.com/ssokit/saml/metadata"
 	"github.com/ssokit/saml/sp"
+	"github.com/ssokit/saml/sp/web"
 )
 
 // Config configures the app.
@@ -57,7 +58,7 @@ type App struct {
 type orgSP struct {
 	version  int
 	sp       *sp.SP
-	handlers *sp.Handlers
+	handlers *web.Handlers
 }
 
 // testRun is an "Update and Test" on its way through the IdP.
@@ -168,8 +169,8 @@ func (a *App) active(o *Org) (*orgSP, error) {
 		return nil, err
 	}
 	slug := o.Slug
-	var h *sp.Handlers
-	h, err = sp.NewHandlers(p, sp.HTTPConfig{
+	var h *web.Handlers
+	h, err = web.New(p, web.Config{
 		CookieKey:       a.key,
 		CookieName:      "orgsso-" + slug,
 		DefaultReturnTo: "/organizations/" + slug,

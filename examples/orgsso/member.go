@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/ssokit/saml/assertion"
-	"github.com/ssokit/saml/sp"
+	"github.com/ssokit/saml/sp/web"
 )
 
 func claims(a *assertion.Assertion) []ClaimView {
@@ -45,7 +45,7 @@ func groupsLink(m *Member) string {
 
 type orgPage struct {
 	Org        *Org
-	Session    *sp.Session
+	Session    *web.Session
 	Member     *Member
 	GroupsLink string // set when Entra sent a groups overage link instead of the groups
 	MyAppsURL  string // the demo IdP's My Apps, when the org signs in there
@@ -64,7 +64,7 @@ func (a *App) serveOrg(w http.ResponseWriter, r *http.Request, o *Org) {
 		return
 	}
 	cur.handlers.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, _ := sp.SessionFrom(r.Context())
+		sess, _ := web.SessionFrom(r.Context())
 		m, err := a.store.Member(r.Context(), o.Slug, sess.NameID)
 		if err != nil {
 			a.serverError(w, r, err)
@@ -104,7 +104,7 @@ func (a *App) serveLogout(w http.ResponseWriter, r *http.Request, o *Org) {
 		return
 	}
 	if cur, err := a.active(o); err == nil && cur != nil {
-		cur.handlers.Logout(w)
+		cur.handlers.EndSession(w, r)
 	}
 	a.render(w, http.StatusOK, "notice", notice{Title: "Signed out", Message: "You are signed out of " + o.Name + " in this app. Your session at the identity provider continues.", Link: "/organizations/" + o.Slug, LinkText: "Sign in again"})
 }

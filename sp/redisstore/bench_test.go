@@ -17,6 +17,7 @@ import (
 	"github.com/ssokit/saml/sp"
 	"github.com/ssokit/saml/sp/redisstore"
 	"github.com/ssokit/saml/sp/redisstore/internal/redistest"
+	"github.com/ssokit/saml/sp/web"
 )
 
 // posts holds ACS form bodies, each an IdP-initiated response with its own assertion
@@ -131,7 +132,7 @@ func BenchmarkStore(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				rs := fmt.Sprint("rs", next.Add(1))
-				if err := s.Save(context.Background(), rs, sp.PendingRequest{ID: "_r", ReturnTo: "/"}, until); err != nil {
+				if err := s.Save(context.Background(), rs, web.PendingRequest{ID: "_r", ReturnTo: "/"}, until); err != nil {
 					b.Error(err)
 					return
 				}

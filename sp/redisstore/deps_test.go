@@ -17,6 +17,7 @@ func TestCorePackagesDoNotImportRedis(t *testing.T) {
 	}
 	core := []string{
 		"github.com/ssokit/saml/sp",
+		"github.com/ssokit/saml/sp/web",
 		"github.com/ssokit/saml/assertion",
 		"github.com/ssokit/saml/metadata",
 		"github.com/ssokit/saml/certs",

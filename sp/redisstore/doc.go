@@ -9,10 +9,10 @@
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
 //	store := redisstore.New(rdb, redisstore.Options{Prefix: "ssokit:" + org.ID + ":"})
 //	s, err := sp.New(sp.Config{ /* EntityID, ACSURL, IdP … */ ReplayCache: store})
-//	h, err := sp.NewHandlers(s, sp.HTTPConfig{CookieKey: key, RequestStore: store})
+//	h, err := web.New(s, web.Config{CookieKey: key, RequestStore: store})
 //
 // RequestStore is optional: without it, pending logins travel in a signed cookie and
-// need nothing shared but HTTPConfig.CookieKey.
+// need nothing shared but web.Config.CookieKey.
 //
 // # Failure policy
 //

@@ -11,6 +11,7 @@ import (
 	"github.com/ssokit/saml/metadata"
 	"github.com/ssokit/saml/sp"
 	"github.com/ssokit/saml/sp/redisstore"
+	"github.com/ssokit/saml/sp/web"
 )
 
 // Every app server behind the load balancer runs this, with the same Redis and the same
@@ -38,14 +39,15 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	handlers, err := sp.NewHandlers(provider, sp.HTTPConfig{
+	handlers, err := web.New(provider, web.Config{
 		CookieKey:    []byte(os.Getenv("COOKIE_KEY")), // 32+ random bytes, the same on every server
 		RequestStore: store,                           // optional: pending logins on the server
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	http.Handle("/organizations/acme/saml/login", handlers.Login())
-	http.Handle("/organizations/acme/saml/consume", handlers.ACS())
-	log.Fatal(http.ListenAndServe(":8080", nil))
+	mux := http.NewServeMux()
+	mux.Handle("/organizations/acme/saml/login", handlers.Login())
+	mux.Handle("/organizations/acme/saml/consume", handlers.ACS())
+	log.Fatal(http.ListenAndServe(":8080", mux))
 }

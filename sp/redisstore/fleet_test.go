@@ -21,6 +21,7 @@ import (
 	"github.com/ssokit/saml/sp"
 	"github.com/ssokit/saml/sp/redisstore"
 	"github.com/ssokit/saml/sp/redisstore/internal/redistest"
+	"github.com/ssokit/saml/sp/web"
 )
 
 // An app server of the fleet: its own SP and its own Redis connection pool, sharing
@@ -129,9 +130,9 @@ func TestFleetRejectsLoginsWhileRedisIsDownAndRecovers(t *testing.T) {
 }
 
 // fleetHandlers is one app server's net/http side, keeping pending logins in Redis.
-func fleetHandlers(t testing.TB, s *sp.SP, store sp.RequestStore) *sp.Handlers {
+func fleetHandlers(t testing.TB, s *sp.SP, store web.RequestStore) *web.Handlers {
 	t.Helper()
-	h, err := sp.NewHandlers(s, sp.HTTPConfig{
+	h, err := web.New(s, web.Config{
 		CookieKey:    []byte("fleet-test cookie key, 32+ bytes long"),
 		RequestStore: store,
 	})
@@ -182,7 +183,7 @@ func TestFleetLoginStartedOnOneServerFinishesOnAnother(t *testing.T) {
 
 	// The IdP answers; the load balancer sends the POST to server B.
 	resp := samltest.Encode(samltest.DefaultIdP().MustResponse(t, samltest.Options{InResponseTo: id}))
-	post := func(h *sp.Handlers) *httptest.ResponseRecorder {
+	post := func(h *web.Handlers) *httptest.ResponseRecorder {
 		form := url.Values{"SAMLResponse": {resp}, "RelayState": {relayState}}
 		req := httptest.NewRequest("POST", samltest.ACSURL, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

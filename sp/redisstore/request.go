@@ -10,16 +10,17 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ssokit/saml/sp"
+	"github.com/ssokit/saml/sp/web"
 )
 
-// pending is the stored form of sp.PendingRequest.
+// pending is the stored form of web.PendingRequest.
 type pending struct {
 	ID       string `json:"id"`
 	ReturnTo string `json:"return_to,omitempty"`
 }
 
 // Save records req under relayState until the given time.
-func (s *Store) Save(ctx context.Context, relayState string, req sp.PendingRequest, until time.Time) error {
+func (s *Store) Save(ctx context.Context, relayState string, req web.PendingRequest, until time.Time) error {
 	if relayState == "" {
 		return errors.New("redisstore: Save needs a RelayState")
 	}
@@ -40,9 +41,9 @@ func (s *Store) Save(ctx context.Context, relayState string, req sp.PendingReque
 // command (GETDEL, Redis 6.2 or later), so of any number of app servers taking it,
 // exactly one gets it. The others, and any RelayState never saved or already expired,
 // get an error wrapping sp.ErrInResponseTo.
-func (s *Store) Take(ctx context.Context, relayState string) (sp.PendingRequest, error) {
+func (s *Store) Take(ctx context.Context, relayState string) (web.PendingRequest, error) {
 	if relayState == "" {
-		return sp.PendingRequest{}, fmt.Errorf("redisstore: the response came without a RelayState, so no outstanding request matches it: %w", sp.ErrInResponseTo)
+		return web.PendingRequest{}, fmt.Errorf("redisstore: the response came without a RelayState, so no outstanding request matches it: %w", sp.ErrInResponseTo)
 	}
 	var val []byte
 	err := s.do(ctx, func(ctx context.Context) error {
@@ -51,15 +52,15 @@ func (s *Store) Take(ctx context.Context, relayState string) (sp.PendingRequest,
 		return err
 	})
 	if errors.Is(err, redis.Nil) {
-		return sp.PendingRequest{}, fmt.Errorf("redisstore: no outstanding request for RelayState %s (already used, expired, or started elsewhere): %w", quote(relayState), sp.ErrInResponseTo)
+		return web.PendingRequest{}, fmt.Errorf("redisstore: no outstanding request for RelayState %s (already used, expired, or started elsewhere): %w", quote(relayState), sp.ErrInResponseTo)
 	}
 	if err != nil {
-		return sp.PendingRequest{}, s.fail(ctx, "outstanding request unknown", err)
+		return web.PendingRequest{}, s.fail(ctx, "outstanding request unknown", err)
 	}
 	var p pending
 	if err := json.Unmarshal(val, &p); err != nil || p.ID == "" {
 		// Someone else wrote under our prefix; do not guess what it meant.
-		return sp.PendingRequest{}, fmt.Errorf("redisstore: the record for RelayState %s is not one this store wrote: %w", quote(relayState), sp.ErrInResponseTo)
+		return web.PendingRequest{}, fmt.Errorf("redisstore: the record for RelayState %s is not one this store wrote: %w", quote(relayState), sp.ErrInResponseTo)
 	}
-	return sp.PendingRequest{ID: p.ID, ReturnTo: p.ReturnTo}, nil
+	return web.PendingRequest{ID: p.ID, ReturnTo: p.ReturnTo}, nil
 }

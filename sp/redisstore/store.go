@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ssokit/saml/sp"
+	"github.com/ssokit/saml/sp/web"
 )
 
 // Defaults for Options fields left zero.
@@ -48,7 +49,7 @@ type Options struct {
 }
 
 // Store keeps consumed assertion IDs (sp.ReplayCache) and outstanding AuthnRequests
-// (sp.RequestStore) in Redis, so every app server behind a load balancer sees the
+// (web.RequestStore) in Redis, so every app server behind a load balancer sees the
 // same records. It is safe for concurrent use.
 type Store struct {
 	client  redis.UniversalClient
@@ -62,8 +63,8 @@ type Store struct {
 }
 
 var (
-	_ sp.ReplayCache  = (*Store)(nil)
-	_ sp.RequestStore = (*Store)(nil)
+	_ sp.ReplayCache   = (*Store)(nil)
+	_ web.RequestStore = (*Store)(nil)
 )
 
 // New returns a Store that uses client, which the caller keeps owning (and closes).

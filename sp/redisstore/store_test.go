@@ -17,6 +17,7 @@ import (
 	"github.com/ssokit/saml/sp"
 	"github.com/ssokit/saml/sp/redisstore"
 	"github.com/ssokit/saml/sp/redisstore/internal/redistest"
+	"github.com/ssokit/saml/sp/web"
 )
 
 // now is the fixed clock of every store in these tests; Redis keeps its own.
@@ -142,7 +143,7 @@ func TestRecordsExpireWhenTheirWindowCloses(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("replay")
-			if err := s.Save(ctx, "rs", sp.PendingRequest{ID: "_r"}, tt.until); err != nil {
+			if err := s.Save(ctx, "rs", web.PendingRequest{ID: "_r"}, tt.until); err != nil {
 				t.Fatal(err)
 			}
 			check("request")
@@ -169,7 +170,7 @@ func TestExpiredRecordsAreRemovedByRedis(t *testing.T) {
 	if err := s.Remember(ctx, "_short", now); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(ctx, "rs-short", sp.PendingRequest{ID: "_r"}, now); err != nil {
+	if err := s.Save(ctx, "rs-short", web.PendingRequest{ID: "_r"}, now); err != nil {
 		t.Fatal(err)
 	}
 	expired := map[string]bool{}
@@ -204,7 +205,7 @@ func TestPrefixesIsolateTenants(t *testing.T) {
 	if err := orgB.Remember(ctx, "_same-id", until); err != nil {
 		t.Errorf("org B rejected an ID only org A had seen: %v", err)
 	}
-	if err := orgA.Save(ctx, "rs-1", sp.PendingRequest{ID: "_req-a"}, until); err != nil {
+	if err := orgA.Save(ctx, "rs-1", web.PendingRequest{ID: "_req-a"}, until); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := orgB.Take(ctx, "rs-1"); !errors.Is(err, sp.ErrInResponseTo) {
@@ -235,7 +236,7 @@ func TestCallerTextIsHashedOutOfKeys(t *testing.T) {
 	if err := s.Remember(ctx, hostile, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(ctx, hostile, sp.PendingRequest{ID: "_r"}, now.Add(time.Hour)); err != nil {
+	if err := s.Save(ctx, hostile, web.PendingRequest{ID: "_r"}, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := c.Keys(ctx, "*").Result()
@@ -261,7 +262,7 @@ func TestTakeIsOneTime(t *testing.T) {
 	a := newStore(t, srv, redisstore.Options{})
 	b := newStore(t, srv, redisstore.Options{})
 	ctx := context.Background()
-	want := sp.PendingRequest{ID: "_req1", ReturnTo: "/dashboard?tab=2"}
+	want := web.PendingRequest{ID: "_req1", ReturnTo: "/dashboard?tab=2"}
 
 	if err := a.Save(ctx, "rs-1", want, now.Add(5*time.Minute)); err != nil {
 		t.Fatal(err)
@@ -279,7 +280,7 @@ func TestTakeHandsARequestToExactlyOneOfConcurrentTakers(t *testing.T) {
 	srv := redistest.Start(t)
 	s := newStore(t, srv, redisstore.Options{})
 	ctx := context.Background()
-	if err := s.Save(ctx, "rs", sp.PendingRequest{ID: "_req"}, now.Add(time.Minute)); err != nil {
+	if err := s.Save(ctx, "rs", web.PendingRequest{ID: "_req"}, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	exactlyOneWins(t, 50, sp.ErrInResponseTo, func(int) error {
@@ -295,7 +296,7 @@ func TestTakeRejectsUnknownRequests(t *testing.T) {
 	ctx := context.Background()
 
 	// A record under our prefix that this store did not write.
-	if err := s.Save(ctx, "rs-foreign", sp.PendingRequest{ID: "_x"}, now.Add(time.Hour)); err != nil {
+	if err := s.Save(ctx, "rs-foreign", web.PendingRequest{ID: "_x"}, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	keys, _ := c.Keys(ctx, "p:request:*").Result()
@@ -312,7 +313,7 @@ func TestTakeRejectsUnknownRequests(t *testing.T) {
 			t.Errorf("Take(%q): got %v, want sp.ErrInResponseTo", relayState, err)
 		}
 	}
-	if err := s.Save(ctx, "", sp.PendingRequest{ID: "_y"}, now.Add(time.Hour)); err == nil {
+	if err := s.Save(ctx, "", web.PendingRequest{ID: "_y"}, now.Add(time.Hour)); err == nil {
 		t.Error("Save with an empty RelayState succeeded")
 	}
 }
@@ -427,7 +428,7 @@ func testFailsClosed(t *testing.T, f failure, honours bool) {
 	}
 
 	// The request store fails closed the same way; a missing answer is not "no request".
-	if err := s.Save(ctx, "rs", sp.PendingRequest{ID: "_r"}, now.Add(time.Hour)); !errors.Is(err, redisstore.ErrUnavailable) {
+	if err := s.Save(ctx, "rs", web.PendingRequest{ID: "_r"}, now.Add(time.Hour)); !errors.Is(err, redisstore.ErrUnavailable) {
 		t.Errorf("Save: got %v, want ErrUnavailable", err)
 	}
 	_, err = s.Take(ctx, "rs")
@@ -466,7 +467,7 @@ func TestRecoversWhenRedisReturns(t *testing.T) {
 	if err := s.Remember(ctx, "_after", now.Add(time.Hour)); !errors.Is(err, sp.ErrReplay) {
 		t.Errorf("replay after Redis returned: got %v, want sp.ErrReplay", err)
 	}
-	if err := s.Save(ctx, "rs", sp.PendingRequest{ID: "_r"}, now.Add(time.Hour)); err != nil {
+	if err := s.Save(ctx, "rs", web.PendingRequest{ID: "_r"}, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.Take(ctx, "rs"); err != nil || got.ID != "_r" {

@@ -1,4 +1,4 @@
-package sp
+package web
 
 import (
 	"crypto/hmac"
@@ -57,7 +57,7 @@ func (c cookieCodec) seal(name string, v any) (string, error) {
 	payload := base64.RawURLEncoding.EncodeToString(js)
 	value := payload + "." + base64.RawURLEncoding.EncodeToString(c.mac(name, payload))
 	if len(name)+len(value) > maxCookieBytes {
-		return "", fmt.Errorf("saml: cookie %s would be %d bytes, over the %d-byte limit", name, len(name)+len(value), maxCookieBytes)
+		return "", fmt.Errorf("web: cookie %s would be %d bytes, over the %d-byte limit", name, len(name)+len(value), maxCookieBytes)
 	}
 	return value, nil
 }

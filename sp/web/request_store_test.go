@@ -1,9 +1,10 @@
-package sp
+package web
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ssokit/saml/sp"
 	"testing"
 	"time"
 )
@@ -19,12 +20,12 @@ func TestMemoryRequestStoreAnswersEachLoginOnce(t *testing.T) {
 	if got, err := m.Take(ctx, "rsA"); err != nil || got != want {
 		t.Fatalf("Take = %+v, %v", got, err)
 	}
-	if _, err := m.Take(ctx, "rsA"); !errors.Is(err, ErrInResponseTo) {
+	if _, err := m.Take(ctx, "rsA"); !errors.Is(err, sp.ErrInResponseTo) {
 		t.Errorf("second Take: %v, want ErrInResponseTo", err)
 	}
 	m.Save(ctx, "rsB", want, now.Add(time.Minute))
 	now = now.Add(time.Minute)
-	if _, err := m.Take(ctx, "rsB"); !errors.Is(err, ErrInResponseTo) {
+	if _, err := m.Take(ctx, "rsB"); !errors.Is(err, sp.ErrInResponseTo) {
 		t.Errorf("Take after expiry: %v, want ErrInResponseTo", err)
 	}
 }
@@ -48,7 +49,7 @@ func TestMemoryRequestStoreIsBounded(t *testing.T) {
 
 func TestHandlersWithRequestStoreKeepIDOnServer(t *testing.T) {
 	store := &MemoryRequestStore{Now: func() time.Time { return reqNow }}
-	w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.RequestStore = store })
+	w := newWebTest(t, nil, func(hc *Config) { hc.RequestStore = store })
 	relayState, id, c := w.login("/reports")
 	var pc pendingCookie
 	if err := w.h.codec.open(c.Name, c.Value, &pc); err != nil {

@@ -1,4 +1,4 @@
-package sp
+package web
 
 import (
 	"crypto/rand"
@@ -15,11 +15,12 @@ import (
 
 	"github.com/ssokit/saml/assertion"
 	"github.com/ssokit/saml/metadata"
+	"github.com/ssokit/saml/sp"
 )
 
-// HTTPConfig configures the net/http side of an SP: cookies, sessions and where users
-// go after login. Only CookieKey is required.
-type HTTPConfig struct {
+// Config configures the net/http side of an SP: cookies, sessions and where users go
+// after login. Only CookieKey is required.
+type Config struct {
 	// CookieKey signs (HMAC-SHA256) every cookie the handlers set: the pending-login
 	// cookies and the session cookie. At least 32 random bytes, the same on every server
 	// behind a load balancer. Changing it ends every session and pending login.
@@ -32,10 +33,6 @@ type HTTPConfig struct {
 	// SessionMaxAge bounds the default session. Zero means 8 hours. The IdP's
 	// SessionNotOnOrAfter, when earlier, ends the session sooner.
 	SessionMaxAge time.Duration
-
-	// LoginTimeout is how long a started login may take at the IdP (MFA included)
-	// before its pending-login cookie expires. Zero means 15 minutes.
-	LoginTimeout time.Duration
 
 	// MaxPendingLogins is how many logins one browser may have under way at once (one
 	// per tab). Zero means 5; starting one more forgets the oldest.
@@ -55,7 +52,7 @@ type HTTPConfig struct {
 	PostBinding bool
 
 	// RequestOptions apply to every AuthnRequest the handlers send.
-	RequestOptions []RequestOption
+	RequestOptions []sp.RequestOption
 
 	// RequestStore keeps pending logins (request ID, return URL) on the server. Nil
 	// means they travel in the signed cookie. Either way the browser carries a cookie
@@ -76,47 +73,58 @@ type HTTPConfig struct {
 
 // Handlers are the http.Handlers of one SP: Login, ACS, Metadata and RequireLogin.
 type Handlers struct {
-	sp       *SP
-	cfg      HTTPConfig
-	codec    cookieCodec
-	secure   bool      // the ACS URL is https: cookies get Secure, __Host- and SameSite=None
-	metadata []byte    // rendered once: the SP's Config does not change
-	rand     io.Reader // nil means crypto/rand; tests replace it
+	sp           *sp.SP
+	cfg          Config
+	loginTimeout time.Duration // the SP's LoginTimeout: how long a pending login lives
+	postBinding  bool          // send AuthnRequests with HTTP-POST
+	logger       *slog.Logger
+	codec        cookieCodec
+	secure       bool      // the ACS URL is https: cookies get Secure, __Host- and SameSite=None
+	metadata     []byte    // rendered once: the SP's Config does not change
+	rand         io.Reader // nil means crypto/rand; tests replace it
 }
 
-// NewHandlers checks cfg against the SP's ACS URL and returns its handlers. It refuses
-// a plain-http ACS URL on any host but localhost: browsers drop the SameSite=None
-// cookies a cross-site POST from the IdP needs unless they are Secure.
-func NewHandlers(s *SP, cfg HTTPConfig) (*Handlers, error) {
+// New checks cfg against the SP's ACS URL and returns the SP's handlers. It refuses a
+// plain-http ACS URL on any host but localhost: browsers drop the SameSite=None cookies
+// a cross-site POST from the IdP needs unless they are Secure.
+func New(s *sp.SP, cfg Config) (*Handlers, error) {
 	if s == nil {
-		return nil, errors.New("saml: NewHandlers needs an SP")
+		return nil, errors.New("web: New needs an SP")
 	}
 	if len(cfg.CookieKey) < 32 {
-		return nil, fmt.Errorf("saml: HTTPConfig.CookieKey has %d bytes, need at least 32 random bytes", len(cfg.CookieKey))
+		return nil, fmt.Errorf("web: Config.CookieKey has %d bytes, need at least 32 random bytes", len(cfg.CookieKey))
 	}
-	acs, err := url.Parse(s.cfg.ACSURL)
+	sc := s.Config()
+	acs, err := url.Parse(sc.ACSURL)
 	if err != nil || acs.Host == "" {
-		return nil, fmt.Errorf("saml: Config.ACSURL %q is not an absolute URL", s.cfg.ACSURL)
+		return nil, fmt.Errorf("web: the SP's Config.ACSURL %q is not an absolute URL", sc.ACSURL)
 	}
-	h := &Handlers{sp: s, cfg: cfg, codec: newCookieCodec(cfg.CookieKey, s.cfg.EntityID, s.cfg.IdP.EntityID)}
+	h := &Handlers{
+		sp:           s,
+		cfg:          cfg,
+		loginTimeout: s.LoginTimeout(),
+		postBinding:  cfg.PostBinding || sc.IdP.SSOBinding == metadata.BindingHTTPPost,
+		logger:       sc.Logger,
+		codec:        newCookieCodec(cfg.CookieKey, sc.EntityID, sc.IdP.EntityID),
+	}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
 	switch acs.Scheme {
 	case "https":
 		h.secure = true
 	case "http":
 		if !isLoopbackHost(acs.Hostname()) {
-			return nil, fmt.Errorf("saml: Config.ACSURL %q uses plain http on a host other than localhost: browsers will not send the login cookies with the IdP's cross-site POST; use https", s.cfg.ACSURL)
+			return nil, fmt.Errorf("web: the SP's Config.ACSURL %q uses plain http on a host other than localhost: browsers will not send the login cookies with the IdP's cross-site POST; use https", sc.ACSURL)
 		}
 	default:
-		return nil, fmt.Errorf("saml: Config.ACSURL %q is not http(s)", s.cfg.ACSURL)
+		return nil, fmt.Errorf("web: the SP's Config.ACSURL %q is not http(s)", sc.ACSURL)
 	}
 	if h.cfg.CookieName == "" {
 		h.cfg.CookieName = "saml"
 	}
 	if h.cfg.SessionMaxAge <= 0 {
 		h.cfg.SessionMaxAge = 8 * time.Hour
-	}
-	if h.cfg.LoginTimeout <= 0 {
-		h.cfg.LoginTimeout = 15 * time.Minute
 	}
 	if h.cfg.MaxPendingLogins <= 0 {
 		h.cfg.MaxPendingLogins = 5
@@ -125,9 +133,9 @@ func NewHandlers(s *SP, cfg HTTPConfig) (*Handlers, error) {
 		h.cfg.DefaultReturnTo = "/"
 	}
 	if !safeReturnTo(h.cfg.DefaultReturnTo, h.cfg.AllowedReturnOrigins) {
-		return nil, fmt.Errorf("saml: HTTPConfig.DefaultReturnTo %q is neither a path on this site nor in AllowedReturnOrigins", h.cfg.DefaultReturnTo)
+		return nil, fmt.Errorf("web: Config.DefaultReturnTo %q is neither a path on this site nor in AllowedReturnOrigins", h.cfg.DefaultReturnTo)
 	}
-	if h.metadata, err = spMetadata(s); err != nil {
+	if h.metadata, err = s.Metadata(); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -141,19 +149,7 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (h *Handlers) now() time.Time {
-	if h.sp.now != nil {
-		return h.sp.now()
-	}
-	return time.Now()
-}
-
-func (h *Handlers) logger() *slog.Logger {
-	if h.sp.cfg.Logger != nil {
-		return h.sp.cfg.Logger
-	}
-	return slog.Default()
-}
+func (h *Handlers) now() time.Time { return h.sp.Now() }
 
 // Login starts SP-initiated login. The optional query parameter returnTo names where to
 // send the user afterwards: a path on this site, or a URL on an AllowedReturnOrigins
@@ -176,15 +172,12 @@ func (h *Handlers) startLogin(w http.ResponseWriter, r *http.Request, returnTo s
 		return
 	}
 	opts := h.cfg.RequestOptions
-	if h.rand != nil {
-		opts = append(append([]RequestOption(nil), opts...), withRand(h.rand))
-	}
 	var (
 		redirect string
-		form     *PostForm
+		form     *sp.PostForm
 		id       string
 	)
-	if h.cfg.PostBinding || h.sp.cfg.IdP.SSOBinding == metadata.BindingHTTPPost {
+	if h.postBinding {
 		form, id, err = h.sp.AuthnRequestForm(relayState, opts...)
 	} else {
 		redirect, id, err = h.sp.AuthnRequestURL(relayState, opts...)
@@ -194,11 +187,11 @@ func (h *Handlers) startLogin(w http.ResponseWriter, r *http.Request, returnTo s
 		return
 	}
 
-	expires := h.now().Add(h.cfg.LoginTimeout).Truncate(time.Second)
+	expires := h.now().Add(h.loginTimeout).Truncate(time.Second)
 	pc := pendingCookie{ID: id, ReturnTo: returnTo, Expires: expires.Unix()}
 	if h.cfg.RequestStore != nil {
 		if err := h.cfg.RequestStore.Save(r.Context(), relayState, PendingRequest{ID: id, ReturnTo: returnTo}, expires); err != nil {
-			h.fail(w, r, http.StatusInternalServerError, fmt.Errorf("saml: save pending login: %w", err))
+			h.fail(w, r, http.StatusInternalServerError, fmt.Errorf("web: save pending login: %w", err))
 			return
 		}
 		pc = pendingCookie{Expires: pc.Expires}
@@ -225,24 +218,24 @@ const maxACSBody = 4 << 20
 
 // ACS is the Assertion Consumer Service: the IdP's HTTP-POST of a SAMLResponse. It finds
 // the pending login named by RelayState (and deletes it), validates the response against
-// that request's ID, then signs the user in (see HTTPConfig.OnLogin) and sends them on.
+// that request's ID, then signs the user in (see Config.OnLogin) and sends them on.
 // A response without one of our RelayStates is IdP-initiated: the SP's
 // AllowIdPInitiated decides, and its RelayState is used only if it is a safe return URL.
 func (h *Handlers) ACS() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			h.fail(w, r, http.StatusMethodNotAllowed, fmt.Errorf("%w: the ACS takes the IdP's HTTP-POST, got %s", ErrMalformed, r.Method))
+			h.fail(w, r, http.StatusMethodNotAllowed, fmt.Errorf("%w: the ACS takes the IdP's HTTP-POST, got %s", sp.ErrMalformed, r.Method))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxACSBody)
 		if err := r.ParseForm(); err != nil {
-			h.fail(w, r, http.StatusBadRequest, fmt.Errorf("%w: cannot read the posted form: %v", ErrMalformed, err))
+			h.fail(w, r, http.StatusBadRequest, fmt.Errorf("%w: cannot read the posted form: %v", sp.ErrMalformed, err))
 			return
 		}
 		samlResponse := r.PostForm.Get("SAMLResponse")
 		if samlResponse == "" {
-			h.fail(w, r, http.StatusBadRequest, fmt.Errorf("%w: the POST has no SAMLResponse field", ErrMalformed))
+			h.fail(w, r, http.StatusBadRequest, fmt.Errorf("%w: the POST has no SAMLResponse field", sp.ErrMalformed))
 			return
 		}
 		relayState := r.PostForm.Get("RelayState")
@@ -265,7 +258,7 @@ func (h *Handlers) ACS() http.Handler {
 			if safeReturnTo(relayState, h.cfg.AllowedReturnOrigins) {
 				returnTo = relayState
 			} else {
-				h.logger().WarnContext(r.Context(), "saml: ignoring unsafe RelayState on an IdP-initiated response", "relay_state", relayState)
+				h.logger.WarnContext(r.Context(), "saml: ignoring unsafe RelayState on an IdP-initiated response", "relay_state", relayState)
 			}
 		}
 
@@ -280,13 +273,13 @@ func (h *Handlers) ACS() http.Handler {
 			if cur := h.Session(r); cur != nil && (cur.Issuer != a.Issuer || cur.NameID != a.NameID.Value) {
 				h.fail(w, r, http.StatusForbidden, fmt.Errorf("%w: an IdP-initiated response for %q arrived while %q is signed in here; "+
 					"not switching accounts without a sign-in this browser started (possible login CSRF); the user can sign out first",
-					ErrUnsolicited, a.NameID.Value, cur.NameID))
+					sp.ErrUnsolicited, a.NameID.Value, cur.NameID))
 				return
 			}
 		}
 		if h.cfg.OnLogin != nil {
 			if err := h.cfg.OnLogin(w, r, a, returnTo); err != nil {
-				h.fail(w, r, http.StatusInternalServerError, fmt.Errorf("saml: OnLogin: %w", err))
+				h.fail(w, r, http.StatusInternalServerError, fmt.Errorf("web: OnLogin: %w", err))
 			}
 			return
 		}
@@ -309,33 +302,27 @@ func (h *Handlers) takePending(w http.ResponseWriter, r *http.Request, relayStat
 	if err != nil {
 		return PendingRequest{}, fmt.Errorf("%w: no pending-login cookie %s came with RelayState %s: it expired (after %v), was already used, "+
 			"or the browser withheld it (the IdP's POST is cross-site, so the cookie needs https; or the login began on another host name)",
-			ErrInResponseTo, name, relayState, h.cfg.LoginTimeout)
+			sp.ErrInResponseTo, name, relayState, h.loginTimeout)
 	}
 	h.expire(w, name)
 	var pc pendingCookie
 	if err := h.codec.open(name, c.Value, &pc); err != nil {
-		return PendingRequest{}, fmt.Errorf("%w: pending-login cookie %s: %v (altered, or signed with another HTTPConfig.CookieKey)", ErrInResponseTo, name, err)
+		return PendingRequest{}, fmt.Errorf("%w: pending-login cookie %s: %v (altered, or signed with another Config.CookieKey)", sp.ErrInResponseTo, name, err)
 	}
 	exp := time.Unix(pc.Expires, 0)
 	if !h.now().Before(exp) {
-		return PendingRequest{}, fmt.Errorf("%w: the login started with RelayState %s expired at %s (HTTPConfig.LoginTimeout %v)",
-			ErrExpired, relayState, exp.UTC().Format(time.RFC3339), h.cfg.LoginTimeout)
+		return PendingRequest{}, fmt.Errorf("%w: the login started with RelayState %s expired at %s (the SP's Config.LoginTimeout %v)",
+			sp.ErrExpired, relayState, exp.UTC().Format(time.RFC3339), h.loginTimeout)
 	}
 	if h.cfg.RequestStore == nil {
 		// Deleting the cookie only asks the browser; a copy of it must not answer the
-		// same request twice. The SP's replay cache (shared in a fleet) holds the
-		// request ID for as long as the cookie could be presented.
-		if err := h.sp.replay.Remember(r.Context(), "authnrequest:"+pc.ID, exp); err != nil {
-			if errors.Is(err, ErrReplay) {
-				return PendingRequest{}, fmt.Errorf("%w: the login started with RelayState %s was already answered", ErrInResponseTo, relayState)
-			}
-			return PendingRequest{}, fmt.Errorf("%w: cannot record that the login started with RelayState %s is answered: %w", ErrUnavailable, relayState, err)
-		}
+		// same request twice. ValidateResponse consumes the request ID in the SP's
+		// replay cache (shared in a fleet) for as long as the cookie could be presented.
 		return PendingRequest{ID: pc.ID, ReturnTo: pc.ReturnTo}, nil
 	}
 	p, err := h.cfg.RequestStore.Take(r.Context(), relayState)
 	if err != nil {
-		return PendingRequest{}, fmt.Errorf("saml: pending login %s: %w", relayState, err)
+		return PendingRequest{}, fmt.Errorf("web: pending login %s: %w", relayState, err)
 	}
 	return p, nil
 }
@@ -351,7 +338,7 @@ var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
 // configuration an end user has no business seeing.
 func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
 	ref := newCorrelationRef(h.rand)
-	h.logger().WarnContext(r.Context(), "saml: sign-in failed", "ref", ref, "status", status, "err", err)
+	h.logger.WarnContext(r.Context(), "saml: sign-in failed", "ref", ref, "status", status, "err", err)
 	if h.cfg.OnError != nil {
 		h.cfg.OnError(w, r, err, ref)
 		return
@@ -360,7 +347,7 @@ func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, status int, err 
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
 	w.WriteHeader(status)
-	errorPage.Execute(w, struct{ Message, Ref string }{UserMessage(err), ref})
+	errorPage.Execute(w, struct{ Message, Ref string }{sp.UserMessage(err), ref})
 }
 
 // newCorrelationRef is a short random correlation ID for one failure.

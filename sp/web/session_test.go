@@ -1,7 +1,8 @@
-package sp
+package web
 
 import (
 	"fmt"
+	"github.com/ssokit/saml/sp"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -98,7 +99,7 @@ func TestSessionLifetimeIsBoundedByIdPAndMaxAge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.SessionMaxAge = tt.maxAge })
+			w := newWebTest(t, nil, func(hc *Config) { hc.SessionMaxAge = tt.maxAge })
 			rec := httptest.NewRecorder()
 			sess, err := w.h.StartSession(rec, entraAssertion(0, tt.sessionEnd))
 			if err != nil {
@@ -122,7 +123,7 @@ func TestStartSessionRefusesEndedIdPSession(t *testing.T) {
 }
 
 func TestSessionIsRefusedWhenExpiredOrTampered(t *testing.T) {
-	w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.SessionMaxAge = time.Hour })
+	w := newWebTest(t, nil, func(hc *Config) { hc.SessionMaxAge = time.Hour })
 	rec := httptest.NewRecorder()
 	if _, err := w.h.StartSession(rec, entraAssertion(0, time.Time{})); err != nil {
 		t.Fatal(err)
@@ -191,13 +192,13 @@ func TestRequireLogin(t *testing.T) {
 	})
 }
 
-func TestLogoutDeletesSessionCookie(t *testing.T) {
+func TestEndSessionDeletesSessionCookie(t *testing.T) {
 	w := newWebTest(t, nil, nil)
 	rec := httptest.NewRecorder()
-	w.h.Logout(rec)
+	w.h.EndSession(rec, httptest.NewRequest("POST", "/logout", nil))
 	cs := rec.Result().Cookies()
 	if len(cs) != 1 || cs[0].Name != "__Host-saml-session" || cs[0].MaxAge >= 0 {
-		t.Errorf("Logout set %v, want the session cookie deleted", cs)
+		t.Errorf("EndSession set %v, want the session cookie deleted", cs)
 	}
 }
 
@@ -222,9 +223,9 @@ func BenchmarkSessionCookieRead(b *testing.B) {
 // otherwise assert anyone into org A.
 func TestSessionIsBoundToItsSPAndIdP(t *testing.T) {
 	orgA := newWebTest(t, nil, nil)
-	for name, edit := range map[string]func(*Config){
-		"another IdP":         func(c *Config) { c.IdP.EntityID = "https://sts.windows.net/0badbad0-0000-4000-8000-000000000000/" },
-		"another SP EntityID": func(c *Config) { c.EntityID = "https://other-org.example/saml" },
+	for name, edit := range map[string]func(*sp.Config){
+		"another IdP":         func(c *sp.Config) { c.IdP.EntityID = "https://sts.windows.net/0badbad0-0000-4000-8000-000000000000/" },
+		"another SP EntityID": func(c *sp.Config) { c.EntityID = "https://other-org.example/saml" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			orgB := newWebTest(t, edit, nil)

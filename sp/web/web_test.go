@@ -1,8 +1,9 @@
-package sp
+package web
 
 import (
 	"bytes"
 	"errors"
+	"github.com/ssokit/saml/sp"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -37,27 +38,27 @@ func (l *lockedBuffer) String() string {
 // webTest is one SP with its handlers, a clock that tests can move, and captured logs.
 type webTest struct {
 	t     testing.TB
-	sp    *SP
+	sp    *sp.SP
 	h     *Handlers
 	shift atomic.Int64 // nanoseconds added to reqNow
 	logs  *lockedBuffer
 }
 
-func newWebTest(t testing.TB, editCfg func(*Config), editHTTP func(*HTTPConfig)) *webTest {
+func newWebTest(t testing.TB, editCfg func(*sp.Config), editHTTP func(*Config)) *webTest {
 	t.Helper()
 	w := &webTest{t: t, logs: &lockedBuffer{}}
-	w.sp = reqTestSP(t, func(c *Config) {
+	w.sp = reqTestSP(t, func(c *sp.Config) {
 		c.Now = w.now
 		c.Logger = slog.New(slog.NewTextHandler(w.logs, nil))
 		if editCfg != nil {
 			editCfg(c)
 		}
 	})
-	hc := HTTPConfig{CookieKey: bytes.Repeat([]byte{7}, 32)}
+	hc := Config{CookieKey: bytes.Repeat([]byte{7}, 32)}
 	if editHTTP != nil {
 		editHTTP(&hc)
 	}
-	h, err := NewHandlers(w.sp, hc)
+	h, err := New(w.sp, hc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,28 +110,28 @@ func acsPost(relayState string) *http.Request {
 	return r
 }
 
-func TestNewHandlersRefusesUnsafeSetups(t *testing.T) {
+func TestNewRefusesUnsafeSetups(t *testing.T) {
 	tests := []struct {
 		name string
 		acs  string
-		hc   HTTPConfig
+		hc   Config
 		want string
 	}{
-		{"plain http off localhost", "http://app.example/saml/consume", HTTPConfig{CookieKey: make([]byte, 32)}, "https"},
-		{"short cookie key", "https://app.example/saml/consume", HTTPConfig{CookieKey: make([]byte, 31)}, "CookieKey"},
-		{"off-site default return", "https://app.example/saml/consume", HTTPConfig{CookieKey: make([]byte, 32), DefaultReturnTo: "//evil.example"}, "DefaultReturnTo"},
+		{"plain http off localhost", "http://app.example/saml/consume", Config{CookieKey: make([]byte, 32)}, "https"},
+		{"short cookie key", "https://app.example/saml/consume", Config{CookieKey: make([]byte, 31)}, "CookieKey"},
+		{"off-site default return", "https://app.example/saml/consume", Config{CookieKey: make([]byte, 32), DefaultReturnTo: "//evil.example"}, "DefaultReturnTo"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := reqTestSP(t, func(c *Config) { c.ACSURL = tt.acs })
-			if _, err := NewHandlers(s, tt.hc); err == nil || !strings.Contains(err.Error(), tt.want) {
+			s := reqTestSP(t, func(c *sp.Config) { c.ACSURL = tt.acs })
+			if _, err := New(s, tt.hc); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want one mentioning %s", err, tt.want)
 			}
 		})
 	}
 	for _, acs := range []string{"http://localhost:8080/acs", "http://127.0.0.1:8080/acs", "http://[::1]/acs"} {
-		s := reqTestSP(t, func(c *Config) { c.ACSURL = acs })
-		if _, err := NewHandlers(s, HTTPConfig{CookieKey: make([]byte, 32)}); err != nil {
+		s := reqTestSP(t, func(c *sp.Config) { c.ACSURL = acs })
+		if _, err := New(s, Config{CookieKey: make([]byte, 32)}); err != nil {
 			t.Errorf("%s (development on loopback): %v", acs, err)
 		}
 	}
@@ -161,7 +162,7 @@ func TestLoginBindsRequestToBrowserWithCrossSiteCookie(t *testing.T) {
 }
 
 func TestLoginOnLocalhostHTTPUsesPlainCookies(t *testing.T) {
-	w := newWebTest(t, func(c *Config) { c.ACSURL = "http://localhost:8080/saml/consume" }, nil)
+	w := newWebTest(t, func(c *sp.Config) { c.ACSURL = "http://localhost:8080/saml/consume" }, nil)
 	_, _, c := w.login("/")
 	if c.Secure || strings.HasPrefix(c.Name, "__Host-") || c.SameSite == http.SameSiteNoneMode {
 		t.Errorf("cookie %s on http://localhost: want no Secure, no __Host- prefix, no SameSite=None", c)
@@ -169,7 +170,7 @@ func TestLoginOnLocalhostHTTPUsesPlainCookies(t *testing.T) {
 }
 
 func TestLoginReplacesUnsafeReturnTo(t *testing.T) {
-	w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.DefaultReturnTo = "/home" })
+	w := newWebTest(t, nil, func(hc *Config) { hc.DefaultReturnTo = "/home" })
 	for _, target := range []string{"//evil.example", "https://evil.example/", `/\evil.example`, ""} {
 		_, _, c := w.login(target)
 		var p pendingCookie
@@ -183,7 +184,7 @@ func TestLoginReplacesUnsafeReturnTo(t *testing.T) {
 }
 
 func TestLoginKeepsAtMostMaxPendingLogins(t *testing.T) {
-	w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.MaxPendingLogins = 3 })
+	w := newWebTest(t, nil, func(hc *Config) { hc.MaxPendingLogins = 3 })
 	var jar []*http.Cookie
 	for range 3 {
 		_, _, c := w.login("/")
@@ -208,7 +209,7 @@ func TestLoginKeepsAtMostMaxPendingLogins(t *testing.T) {
 }
 
 func TestLoginWithPostBindingServesForm(t *testing.T) {
-	w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.PostBinding = true })
+	w := newWebTest(t, nil, func(hc *Config) { hc.PostBinding = true })
 	rec := w.do(w.h.Login(), httptest.NewRequest("GET", "/saml/login", nil))
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `name="SAMLRequest"`) || rec.Header().Get("Content-Security-Policy") == "" {
 		t.Fatalf("status %d, CSP %q, body %s", rec.Code, rec.Header().Get("Content-Security-Policy"), rec.Body)
@@ -273,7 +274,7 @@ func TestACSRefusesTamperedPendingCookie(t *testing.T) {
 }
 
 func TestACSRefusesExpiredPendingLogin(t *testing.T) {
-	w := newWebTest(t, nil, func(hc *HTTPConfig) { hc.LoginTimeout = time.Minute })
+	w := newWebTest(t, func(c *sp.Config) { c.LoginTimeout = time.Minute }, nil)
 	relayState, _, c := w.login("/")
 	w.advance(time.Minute)
 	rec := w.do(w.h.ACS(), acsPost(relayState), c)
@@ -304,7 +305,7 @@ func TestACSNeedsAPostedSAMLResponse(t *testing.T) {
 func TestACSHandsErrorsToOnError(t *testing.T) {
 	var got error
 	var gotRef string
-	w := newWebTest(t, nil, func(hc *HTTPConfig) {
+	w := newWebTest(t, nil, func(hc *Config) {
 		hc.OnError = func(w http.ResponseWriter, _ *http.Request, err error, ref string) {
 			got, gotRef = err, ref
 			w.WriteHeader(http.StatusTeapot)
@@ -312,7 +313,7 @@ func TestACSHandsErrorsToOnError(t *testing.T) {
 	})
 	relayState, _, _ := w.login("/")
 	rec := w.do(w.h.ACS(), acsPost(relayState))
-	if rec.Code != http.StatusTeapot || !errors.Is(got, ErrInResponseTo) || gotRef == "" || !strings.Contains(w.logs.String(), gotRef) {
+	if rec.Code != http.StatusTeapot || !errors.Is(got, sp.ErrInResponseTo) || gotRef == "" || !strings.Contains(w.logs.String(), gotRef) {
 		t.Errorf("OnError got (%v, %q), status %d", got, gotRef, rec.Code)
 	}
 }
@@ -332,7 +333,7 @@ func TestMetadataHandlerServesSPMetadata(t *testing.T) {
 }
 
 func TestLoginUsesPostBindingWhenIdPOffersOnlyPost(t *testing.T) {
-	w := newWebTest(t, func(c *Config) { c.IdP.SSOBinding = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" }, nil)
+	w := newWebTest(t, func(c *sp.Config) { c.IdP.SSOBinding = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" }, nil)
 	rec := w.do(w.h.Login(), httptest.NewRequest("GET", "/saml/login", nil))
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `name="SAMLRequest"`) {
 		t.Errorf("status %d, Location %q: want the POST form for a POST-only IdP", rec.Code, rec.Header().Get("Location"))
@@ -356,14 +357,14 @@ func TestPendingLoginsFitOneCookieHeader(t *testing.T) {
 // copied the cookie) presents it again with a second valid response to the same request.
 func TestPendingLoginIsAnsweredOnceEvenWithACopiedCookie(t *testing.T) {
 	idp := samltest.DefaultIdP()
-	w := newWebTest(t, func(c *Config) {
+	w := newWebTest(t, func(c *sp.Config) {
 		g := genConfig(idp)
 		c.EntityID, c.ACSURL, c.IdP, c.Now = g.EntityID, g.ACSURL, g.IdP, g.Now
 	}, nil)
 	relayState, id, cookie := w.login("/reports")
 	post := func(assertionNameID string) *httptest.ResponseRecorder {
 		form := url.Values{"RelayState": {relayState},
-			"SAMLResponse": {genResponse(t, idp, samltest.Options{InResponseTo: id, NameID: assertionNameID})}}
+			"SAMLResponse": {genResponse(t, idp, samltest.Options{InResponseTo: id, NameID: assertionNameID, AssertionID: samltest.ID("assertion for " + assertionNameID)})}}
 		r := httptest.NewRequest("POST", "/saml/consume", strings.NewReader(form.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		return w.do(w.h.ACS(), r, cookie)

@@ -1,17 +1,9 @@
-package sp
+package web
 
 import (
 	"context"
 	"time"
 )
-
-// ReplayCache remembers assertion IDs that were already consumed.
-type ReplayCache interface {
-	// Remember records id until the given time. It returns an error wrapping ErrReplay
-	// when id is already recorded, and any other error when it cannot tell (the SP then
-	// fails closed with ErrUnavailable, never ErrReplay).
-	Remember(ctx context.Context, id string, until time.Time) error
-}
 
 // PendingRequest is an AuthnRequest this SP sent and still waits an answer for.
 type PendingRequest struct {
@@ -24,6 +16,6 @@ type PendingRequest struct {
 type RequestStore interface {
 	Save(ctx context.Context, relayState string, req PendingRequest, until time.Time) error
 	// Take returns the request saved under relayState and deletes it, so it is used once.
-	// It returns an error wrapping ErrInResponseTo when there is none.
+	// It returns an error wrapping sp.ErrInResponseTo when there is none.
 	Take(ctx context.Context, relayState string) (PendingRequest, error)
 }

@@ -1,4 +1,4 @@
-package sp
+package web
 
 import (
 	"container/heap"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/ssokit/saml/sp"
 )
 
 // MemoryRequestStore is a RequestStore for a single process. Its zero value is ready to
@@ -86,7 +88,25 @@ func (m *MemoryRequestStore) Take(_ context.Context, relayState string) (Pending
 	e, ok := m.entries[relayState]
 	delete(m.entries, relayState)
 	if !ok || !m.now().Before(e.until) {
-		return PendingRequest{}, fmt.Errorf("%w: no pending login is stored under RelayState %q (expired, already answered, or never started here)", ErrInResponseTo, relayState)
+		return PendingRequest{}, fmt.Errorf("%w: no pending login is stored under RelayState %q (expired, already answered, or never started here)", sp.ErrInResponseTo, relayState)
 	}
 	return e.req, nil
+}
+
+type expiry struct {
+	id    string
+	until time.Time
+}
+
+type expiryHeap []expiry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].until.Before(h[j].until) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }

@@ -1,4 +1,4 @@
-package sp
+package web
 
 import (
 	"crypto/rand"
@@ -24,7 +24,7 @@ func newRelayState(r io.Reader) (string, error) {
 	}
 	var b [16]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return "", fmt.Errorf("saml: random source failed: %w", err)
+		return "", fmt.Errorf("web: random source failed: %w", err)
 	}
 	return relayStatePrefix + hex.EncodeToString(b[:]), nil
 }

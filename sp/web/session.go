@@ -1,4 +1,4 @@
-package sp
+package web
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // Session is who signed in, as the default session cookie remembers it: the identity,
 // not every attribute, so the cookie stays small whatever the IdP sends (150 groups
 // included). An app that needs groups or roles reads them from the Assertion in
-// HTTPConfig.OnLogin and keeps them in its own session.
+// Config.OnLogin and keeps them in its own session.
 type Session struct {
 	NameID       string    `json:"n"`
 	NameIDFormat string    `json:"f,omitempty"`
@@ -45,7 +45,7 @@ func firstAttrValue(a *assertion.Assertion, names []string) string {
 }
 
 // sessionExpiry is when a session started now from a must end: after
-// HTTPConfig.SessionMaxAge, or earlier when the IdP set SessionNotOnOrAfter.
+// Config.SessionMaxAge, or earlier when the IdP set SessionNotOnOrAfter.
 func (h *Handlers) sessionExpiry(a *assertion.Assertion) time.Time {
 	exp := h.now().Add(h.cfg.SessionMaxAge)
 	if !a.SessionNotOnOrAfter.IsZero() && a.SessionNotOnOrAfter.Before(exp) {
@@ -55,7 +55,7 @@ func (h *Handlers) sessionExpiry(a *assertion.Assertion) time.Time {
 }
 
 // StartSession sets the default session cookie for a validated assertion. The ACS
-// handler calls it unless HTTPConfig.OnLogin is set; an OnLogin hook may call it too.
+// handler calls it unless Config.OnLogin is set; an OnLogin hook may call it too.
 func (h *Handlers) StartSession(w http.ResponseWriter, a *assertion.Assertion) (*Session, error) {
 	sess := &Session{
 		NameID:       a.NameID.Value,
@@ -67,7 +67,7 @@ func (h *Handlers) StartSession(w http.ResponseWriter, a *assertion.Assertion) (
 		Expires:      h.sessionExpiry(a),
 	}
 	if !sess.Expires.After(h.now()) {
-		return nil, errors.New("saml: the IdP's SessionNotOnOrAfter has already passed; no session started")
+		return nil, errors.New("web: the IdP's SessionNotOnOrAfter has already passed; no session started")
 	}
 	name := h.sessionCookieName()
 	value, err := h.codec.seal(name, sess)
@@ -92,9 +92,9 @@ func (h *Handlers) Session(r *http.Request) *Session {
 	return &sess
 }
 
-// Logout ends the default session by deleting its cookie. (It does not sign the user
-// out at the IdP.)
-func (h *Handlers) Logout(w http.ResponseWriter) {
+// EndSession ends the default session StartSession began, by deleting its cookie. (It
+// does not sign the user out at the IdP.) r is the request that carries the session.
+func (h *Handlers) EndSession(w http.ResponseWriter, r *http.Request) {
 	h.expire(w, h.sessionCookieName())
 }
 

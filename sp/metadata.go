@@ -1,0 +1,23 @@
+package sp
+
+import "github.com/ssokit/saml/metadata"
+
+// Metadata renders this SP's SAML metadata: Entity ID and ACS URL, plus Key's
+// certificate for encryption (the SP can decrypt with it) and, when requests are signed,
+// for signing. It is the file an admin can upload to the IdP (Entra: Basic SAML
+// Configuration → Upload metadata file) instead of typing Identifier and Reply URL.
+func (s *SP) Metadata() ([]byte, error) {
+	m := metadata.SP{
+		EntityID:             s.cfg.EntityID,
+		ACSURL:               s.cfg.ACSURL,
+		AuthnRequestsSigned:  s.cfg.SignAuthnRequests,
+		WantAssertionsSigned: s.cfg.RequireSignedAssertion,
+	}
+	if kp := s.cfg.Key; kp != nil && kp.Certificate != nil {
+		m.EncryptionCertificate = kp.Certificate
+		if s.cfg.SignAuthnRequests {
+			m.SigningCertificate = kp.Certificate
+		}
+	}
+	return m.XML()
+}
