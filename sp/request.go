@@ -1,8 +1,7 @@
 package sp
 
 import (
-	"bytes"
-	"compress/flate"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -11,11 +10,12 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/ssokit/saml/internal/redirect"
 )
 
 // SAML names used in an AuthnRequest.
@@ -29,7 +29,7 @@ const (
 
 	// SigAlgRSASHA256 is the only query-string signature algorithm Entra accepts for
 	// AuthnRequests when "Require verification certificates" is on.
-	SigAlgRSASHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+	SigAlgRSASHA256 = redirect.RSASHA256
 )
 
 // A RequestOption changes one thing about an AuthnRequest. The zero set of options is
@@ -83,13 +83,6 @@ func RequestedAuthnContext(comparison string, classRefs ...string) RequestOption
 	return RequestOption{func(p *requestParams) { p.comparison, p.classRefs = comparison, refs }}
 }
 
-// deflaters reuses DEFLATE writers: each holds most of a megabyte of tables, far more
-// than the AuthnRequest it compresses.
-var deflaters = sync.Pool{New: func() any {
-	w, _ := flate.NewWriter(nil, flate.BestCompression) // the level is valid
-	return w
-}}
-
 // withRand makes request IDs from r; tests use it for reproducible IDs.
 func withRand(r io.Reader) RequestOption {
 	return RequestOption{func(p *requestParams) { p.rand = r }}
@@ -118,36 +111,22 @@ func (s *SP) AuthnRequestURL(relayState string, opts ...RequestOption) (redirect
 	if err != nil {
 		return "", "", fmt.Errorf("saml: encode AuthnRequest: %w", err)
 	}
-	var deflated bytes.Buffer
-	fw := deflaters.Get().(*flate.Writer)
-	fw.Reset(&deflated)
-	_, err = fw.Write(raw)
-	if err == nil {
-		err = fw.Close()
-	}
-	deflaters.Put(fw)
+	value, err := redirect.Encode(raw)
 	if err != nil {
-		return "", "", fmt.Errorf("saml: deflate AuthnRequest: %w", err)
+		return "", "", fmt.Errorf("saml: AuthnRequest: %w", err)
 	}
-
-	// Bindings §3.4.4.1: the signature covers the parameters exactly as they appear in
-	// the URL, in this order, so the query is built by hand rather than by url.Values
-	// (which sorts keys).
-	q := "SAMLRequest=" + url.QueryEscape(base64.StdEncoding.EncodeToString(deflated.Bytes()))
-	if relayState != "" {
-		q += "&RelayState=" + url.QueryEscape(relayState)
-	}
+	var key crypto.Signer
 	if s.signsRequests() {
-		ctx, err := s.requestSigner()
-		if err != nil {
+		if _, err := s.requestSigner(); err != nil { // the same checks as for the POST binding
 			return "", "", err
 		}
-		q += "&SigAlg=" + url.QueryEscape(SigAlgRSASHA256)
-		sig, err := ctx.SignString(q)
-		if err != nil {
-			return "", "", fmt.Errorf("saml: sign AuthnRequest: %w", err)
-		}
-		q += "&Signature=" + url.QueryEscape(base64.StdEncoding.EncodeToString(sig))
+		key = s.cfg.Key.Key
+	}
+	// Bindings §3.4.4.1: the signature covers the parameters exactly as they appear in
+	// the URL, in the binding's order (internal/redirect builds them by hand).
+	q, err := redirect.Query(redirect.SAMLRequest, value, relayState, key)
+	if err != nil {
+		return "", "", fmt.Errorf("saml: sign AuthnRequest: %w", err)
 	}
 	if p.loginHint != "" {
 		q += "&login_hint=" + url.QueryEscape(p.loginHint)
