@@ -64,6 +64,19 @@ type Config struct {
 	// SP key can be rolled over without failed logins. Nil means only Key.
 	DecryptionKeys []*certs.KeyPair
 
+	// RequireAuthenticatedEncryption accepts only AES-GCM EncryptedAssertions, whose
+	// ciphertext cannot be altered unnoticed. False, the default, also accepts AES-CBC,
+	// which Entra uses: AES-CBC alone does not authenticate the ciphertext, so with it set
+	// Entra's Signing Option to "Sign SAML response and assertion" (SECURITY.md). Set it
+	// for an IdP that encrypts with AES-GCM (XML Encryption 1.1).
+	RequireAuthenticatedEncryption bool
+
+	// InsecureAllowRSA15KeyTransport accepts an EncryptedKey wrapped with RSA PKCS#1 v1.5
+	// (rsa-1_5), which Bleichenbacher's attack can turn into a decryption oracle for the
+	// SP's key. False, the default, refuses it before any RSA work; Entra uses RSA-OAEP.
+	// When set, the unwrap is done in constant time with a random key on bad padding.
+	InsecureAllowRSA15KeyTransport bool
+
 	// RequireSignedAssertion demands that the Assertion itself carry a valid signature
 	// (the "Signed Assertions" option; Entra's default "Sign SAML assertion" and "Sign SAML
 	// response and assertion"). False accepts an assertion covered by either its own or

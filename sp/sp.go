@@ -21,6 +21,8 @@ type SP struct {
 	replay ReplayCache
 	// decryptKeys are Key followed by DecryptionKeys, without nils.
 	decryptKeys []*certs.KeyPair
+	// observeGate, set only by tests, sees every decrypted plaintext as the gate gets it.
+	observeGate func(plain []byte)
 }
 
 // New checks cfg and returns the SP it describes. The error names the missing or
