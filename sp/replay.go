@@ -4,17 +4,43 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"sync"
 	"time"
 )
 
-// ReplayCache remembers assertion IDs that were already consumed.
+// ReplayCache remembers the assertion IDs and AuthnRequest IDs already consumed.
+//
+// The SP scopes every key it passes: the kind of ID (assertion or request), the SP's
+// Entity ID, the IdP's Entity ID and the ID itself, so SPs (organizations) and IdPs
+// sharing one cache never collide, by accident or on purpose: one tenant's IdP cannot
+// use up another tenant's assertion IDs, and an assertion ID cannot burn a request ID.
+// Implementations treat the key as opaque bytes (it contains a NUL byte); hash it
+// if the store limits key shape, as sp/redisstore does.
 type ReplayCache interface {
-	// Remember records id until the given time. It returns an error wrapping ErrReplay
-	// when id is already recorded, and any other error when it cannot tell (the SP then
+	// Remember records key until the given time. It returns an error wrapping ErrReplay
+	// when key is already recorded, and any other error when it cannot tell (the SP then
 	// fails closed with ErrUnavailable, never ErrReplay).
-	Remember(ctx context.Context, id string, until time.Time) error
+	Remember(ctx context.Context, key string, until time.Time) error
 }
+
+// Kinds of replay-cache key.
+const (
+	replayAssertion = "assertion"
+	replayRequest   = "request"
+)
+
+// replayKey is the cache key for id of the given kind at this SP and IdP. The entity IDs
+// are length-prefixed, so no two distinct (kind, SP, IdP, ID) tuples share a key
+// whatever bytes they hold.
+func (s *SP) replayKey(kind, id string) string {
+	sp, idp := s.cfg.EntityID, s.cfg.IdP.EntityID
+	return kind + "\x00" + strconv.Itoa(len(sp)) + ":" + sp + strconv.Itoa(len(idp)) + ":" + idp + id
+}
+
+// errAlreadyRecorded is what MemoryReplayCache answers for a key it holds.
+var errAlreadyRecorded = fmt.Errorf("%w: already recorded", ErrReplay)
 
 // errReplayCacheFull is what a full MemoryReplayCache answers.
 var errReplayCacheFull = errors.New("memory replay cache is full of assertion IDs still inside their validity windows; raise its size or use a shared store")
@@ -45,8 +71,8 @@ func NewMemoryReplayCache(maxEntries int) *MemoryReplayCache {
 	return &MemoryReplayCache{max: maxEntries, seen: make(map[string]time.Time)}
 }
 
-// Remember records id until the given time (inclusive), or returns an error wrapping
-// ErrReplay when id is already recorded and not yet expired.
+// Remember records key until the given time (inclusive), or returns an error wrapping
+// ErrReplay when key is already recorded and not yet expired.
 func (c *MemoryReplayCache) Remember(ctx context.Context, id string, until time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -60,8 +86,7 @@ func (c *MemoryReplayCache) Remember(ctx context.Context, id string, until time.
 		c.forgetFirst()
 	}
 	if exp, ok := c.seen[id]; ok && !exp.Before(now) {
-		return &Error{Kind: ErrReplay, Check: "replay", Received: "assertion ID " + id + " was already used",
-			Fix: "each response can be used once; sign in again"}
+		return errAlreadyRecorded
 	}
 	if len(c.order) >= c.max {
 		// Full of IDs still inside their windows. Forgetting one would let its response
@@ -124,13 +149,9 @@ func checkReplay(st *state) Check {
 	}
 	until = until.Add(st.sp.skew)
 	want := "assertion ID " + quote(st.out.ID) + " not used before"
-	if err := st.sp.replay.Remember(st.ctx, st.out.ID, until); err != nil {
-		var e *Error
-		if errors.As(err, &e) && errors.Is(err, ErrReplay) {
-			return failedErr(e)
-		}
+	if err := st.sp.replay.Remember(st.ctx, st.sp.replayKey(replayAssertion, st.out.ID), until); err != nil {
 		if errors.Is(err, ErrReplay) {
-			return failed(ErrReplay, name, want, "already used", "each response can be used once; sign in again")
+			return failed(ErrReplay, name, want, "assertion ID "+quote(st.out.ID)+" was already used", "each response can be used once; sign in again")
 		}
 		// Cannot tell: fail closed, but this is not the user's replay.
 		return failedErr(&Error{Kind: ErrUnavailable, Check: name, Expected: want, Received: "replay cache unavailable",
@@ -152,7 +173,7 @@ func consumeRequest(st *state) (Check, bool) {
 	const name = "replay"
 	until := st.now.Add(st.sp.login + st.sp.skew)
 	want := "request " + quote(st.inResponseTo) + " not answered before"
-	err := st.sp.replay.Remember(st.ctx, "authnrequest:"+st.inResponseTo, until)
+	err := st.sp.replay.Remember(st.ctx, st.sp.replayKey(replayRequest, st.inResponseTo), until)
 	switch {
 	case err == nil:
 		return Check{}, true

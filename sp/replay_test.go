@@ -128,3 +128,51 @@ func TestValidateResponseAnswersEachRequestOnce(t *testing.T) {
 		t.Fatalf("control: an answer to another request: %v", err)
 	}
 }
+
+// One cache shared by several SPs (organizations) and IdPs: the same ID under another SP,
+// another IdP or as another kind is a different record. Without scoping, one tenant's
+// IdP could use up another tenant's IDs and refuse its logins as replays.
+func TestReplayKeysAreScopedBySPIdPAndKind(t *testing.T) {
+	ctx := context.Background()
+	shared := NewMemoryReplayCache(0)
+	shared.Now = samltest.Clock
+	newSP := func(idp *samltest.IdP, entityID string) *SP {
+		cfg := genConfig(idp)
+		cfg.EntityID, cfg.ReplayCache = entityID, shared
+		s, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	same := samltest.Options{AssertionID: "_same-id", InResponseTo: "idsame"}
+	for _, tc := range []struct {
+		name     string
+		idp      *samltest.IdP
+		entityID string
+	}{
+		{"first SP and IdP", samltest.DefaultIdP(), samltest.SPEntityID},
+		{"another SP, same IdP", samltest.DefaultIdP(), "https://app.example/organizations/other/saml/metadata"},
+		{"same SP entity ID, another IdP", samltest.OtherTenantIdP(), samltest.SPEntityID},
+	} {
+		o := same
+		o.Audience = tc.entityID
+		resp := genResponse(t, tc.idp, o)
+		s := newSP(tc.idp, tc.entityID)
+		if _, err := s.ValidateResponse(ctx, resp, "idsame"); err != nil {
+			t.Fatalf("%s: assertion %s answering request idsame: %v", tc.name, same.AssertionID, err)
+		}
+		// Control: within one SP and IdP the same IDs are refused.
+		if _, err := s.ValidateResponse(ctx, resp, "idsame"); !errors.Is(err, ErrReplay) {
+			t.Fatalf("%s: control: the replay was not refused: %v", tc.name, err)
+		}
+	}
+
+	// Kind: an assertion whose ID equals the request ID it answers is two records.
+	s := newSP(samltest.DefaultIdP(), "https://app.example/organizations/third/saml/metadata")
+	resp := genResponse(t, samltest.DefaultIdP(), samltest.Options{AssertionID: "idkind", InResponseTo: "idkind",
+		Audience: "https://app.example/organizations/third/saml/metadata"})
+	if _, err := s.ValidateResponse(ctx, resp, "idkind"); err != nil {
+		t.Fatalf("an assertion ID equal to its request ID collided with it: %v", err)
+	}
+}

@@ -216,3 +216,32 @@ func mustQuery(t *testing.T, rawURL, name string) string {
 	}
 	return v
 }
+
+// Organizations sharing one Redis and one prefix (a shared Store) still keep apart: the
+// SP scopes each replay key by SP and IdP entity ID, so another SP's use of the same
+// assertion ID is no replay, while the same SP's is.
+func TestFleetReplayKeysAreScopedBySP(t *testing.T) {
+	srv := redistest.Start(t)
+	store := fleetStore(t, srv, redisstore.Options{})
+	other := "https://app.example/organizations/other/saml/metadata"
+	s, err := sp.New(sp.Config{
+		EntityID: other, ACSURL: samltest.ACSURL, IdP: samltest.DefaultIdP().Metadata(),
+		Now: samltest.Clock, ReplayCache: store, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	acme := fleetSP(t, store)
+	mine := samltest.Encode(samltest.DefaultIdP().MustResponse(t, samltest.Options{}))
+	theirs := samltest.Encode(samltest.DefaultIdP().MustResponse(t, samltest.Options{Audience: other}))
+	if _, err := acme.ValidateResponse(ctx, mine, samltest.RequestID); err != nil {
+		t.Fatalf("acme: %v", err)
+	}
+	if _, err := s.ValidateResponse(ctx, theirs, samltest.RequestID); err != nil {
+		t.Fatalf("the other SP, same assertion and request IDs: %v", err)
+	}
+	if _, err := s.ValidateResponse(ctx, theirs, samltest.RequestID); !errors.Is(err, sp.ErrReplay) {
+		t.Fatalf("control: a replay at the same SP: %v, want sp.ErrReplay", err)
+	}
+}

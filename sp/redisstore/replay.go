@@ -8,10 +8,13 @@ import (
 	"github.com/ssokit/saml/sp"
 )
 
-// Remember records an assertion ID until the given time (the assertion's NotOnOrAfter
-// plus clock skew), atomically: of any number of app servers remembering the same ID,
-// exactly one succeeds; the others get an error wrapping sp.ErrReplay. When Redis
-// cannot answer, the error is an *UnavailableError instead and the SP rejects the login.
+// Remember records a replay-cache key until the given time (an assertion's NotOnOrAfter
+// plus clock skew, or an answered request's LoginTimeout), atomically: of any number of
+// app servers remembering the same key, exactly one succeeds; the others get an error
+// wrapping sp.ErrReplay. When Redis cannot answer, the error is an *UnavailableError
+// instead and the SP rejects the login. The SP scopes each key by kind, SP and IdP
+// (see sp.ReplayCache); the store hashes it, so neither its length nor its bytes
+// reach Redis' key space.
 func (s *Store) Remember(ctx context.Context, id string, until time.Time) error {
 	var fresh bool
 	err := s.do(ctx, func(ctx context.Context) error {
@@ -23,7 +26,7 @@ func (s *Store) Remember(ctx context.Context, id string, until time.Time) error 
 		return s.fail(ctx, "replay status unknown", err)
 	}
 	if !fresh {
-		return fmt.Errorf("redisstore: assertion %s was already used: %w", quote(id), sp.ErrReplay)
+		return fmt.Errorf("redisstore: already recorded: %w", sp.ErrReplay)
 	}
 	return nil
 }
