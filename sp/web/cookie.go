@@ -153,7 +153,11 @@ func (h *Handlers) evictPending(w http.ResponseWriter, r *http.Request, keep int
 	var live []pending
 	now := h.now().Unix()
 	for _, c := range r.Cookies() {
-		if !strings.HasPrefix(c.Name, prefix) {
+		// Only names of the exact form requestCookieName writes: another SP on this host
+		// whose CookieName extends ours ("acme" and "acme-req") has cookies that start
+		// with our prefix too ("acme-req-session"), and they are not ours to delete.
+		rs, ok := strings.CutPrefix(c.Name, prefix)
+		if !ok || !isLoginRelayState(rs) {
 			continue
 		}
 		var p pendingCookie
@@ -170,4 +174,19 @@ func (h *Handlers) evictPending(w http.ResponseWriter, r *http.Request, keep int
 	for _, p := range live[:len(live)-keep] {
 		h.expire(w, p.name)
 	}
+}
+
+// validCookieName reports whether name may start this SP's cookie names: a short
+// RFC 6265 token of letters, digits, '-', '_' and '.', so every name the library writes
+// is a valid cookie name.
+func validCookieName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for _, c := range name {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }

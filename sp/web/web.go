@@ -27,7 +27,9 @@ type Config struct {
 	CookieKey []byte
 
 	// CookieName starts the name of every cookie (on https they also get the __Host-
-	// prefix). Empty means "saml". Give each SP served from one host its own name.
+	// prefix). Empty means "saml". Give each SP served from one host its own name:
+	// up to 64 letters, digits, '-', '_' or '.'. Names that extend one another
+	// ("acme" and "acme-req") are safe: each SP touches only the exact names it writes.
 	CookieName string
 
 	// SessionMaxAge bounds the default session. Zero means 8 hours. The IdP's
@@ -122,6 +124,9 @@ func New(s *sp.SP, cfg Config) (*Handlers, error) {
 	}
 	if h.cfg.CookieName == "" {
 		h.cfg.CookieName = "saml"
+	}
+	if !validCookieName(h.cfg.CookieName) {
+		return nil, fmt.Errorf("web: Config.CookieName %q: use up to 64 letters, digits, '-', '_' or '.'", h.cfg.CookieName)
 	}
 	if h.cfg.SessionMaxAge <= 0 {
 		h.cfg.SessionMaxAge = 8 * time.Hour

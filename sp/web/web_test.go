@@ -374,3 +374,41 @@ func TestPendingLoginIsAnsweredOnceEvenWithACopiedCookie(t *testing.T) {
 	}
 	w.checkRefusal(post("alex@contoso.example"), http.StatusForbidden, "already answered")
 }
+
+// Two SPs on one host whose cookie names extend one another ("X" and "X-req"): starting a
+// login at X must leave every cookie of X-req alone, its session included, although
+// their names start with X's pending-login prefix "X-req-".
+func TestLoginLeavesCookiesOfAnSPWhoseNameExtendsOurs(t *testing.T) {
+	x := newWebTest(t, nil, func(hc *Config) { hc.CookieName = "X" })
+	y := newWebTest(t, func(c *sp.Config) { c.EntityID = "https://app.example/other/saml" }, func(hc *Config) { hc.CookieName = "X-req" })
+	_, _, yPending := y.login("/y")
+	rec := httptest.NewRecorder()
+	if _, err := y.h.StartSession(rec, entraAssertion(0, time.Time{})); err != nil {
+		t.Fatal(err)
+	}
+	ySession := sessionCookie(t, rec)
+	if !strings.HasPrefix(yPending.Name, "__Host-X-req-") || !strings.HasPrefix(ySession.Name, "__Host-X-req-") {
+		t.Fatalf("control: Y's cookies %s and %s do not start with X's prefix", yPending.Name, ySession.Name)
+	}
+	// Control: X does delete a cookie of its own form that does not open.
+	junk := &http.Cookie{Name: "__Host-X-req-rs" + strings.Repeat("0", 32), Value: "junk"}
+
+	got := x.do(x.h.Login(), httptest.NewRequest("GET", "/saml/login", nil), yPending, ySession, junk)
+	var deleted []string
+	for _, c := range got.Result().Cookies() {
+		if c.MaxAge < 0 {
+			deleted = append(deleted, c.Name)
+		}
+	}
+	if len(deleted) != 1 || deleted[0] != junk.Name {
+		t.Errorf("X's login deleted %v; want only its own undecodable %s", deleted, junk.Name)
+	}
+}
+
+func TestNewRefusesACookieNameThatIsNoToken(t *testing.T) {
+	for _, name := range []string{"a b", "a;b", "a=b", "naïve", strings.Repeat("a", 65)} {
+		if _, err := New(reqTestSP(t, nil), Config{CookieKey: make([]byte, 32), CookieName: name}); err == nil || !strings.Contains(err.Error(), "CookieName") {
+			t.Errorf("CookieName %q: err = %v, want a CookieName error", name, err)
+		}
+	}
+}
