@@ -105,7 +105,7 @@ func signDoc(t *testing.T, s signer, doc string) string {
 		t.Fatal(err)
 	}
 	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-	if err := ctx.SetSignatureMethod(dsig.ECDSASHA256SignatureMethod); err != nil {
+	if err := ctx.SetSignatureMethod(dsig.RSASHA256SignatureMethod); err != nil {
 		t.Fatal(err)
 	}
 	sig, err := ctx.ConstructSignature(d.Root(), true)
