@@ -52,19 +52,41 @@ func FromAzure(loginURL, certificate string) (*IdP, error) {
 	}
 	cs, err := certs.ParseSigning([]byte(certificate))
 	if err != nil {
-		return nil, &Error{Kind: ErrCertificate, Err: err} // certs says what was pasted and what to paste
+		return nil, &Error{Kind: ErrCertificate, Field: FieldCertificate, Err: err} // certs says what was pasted and what to paste
 	}
 	return &IdP{
-		EntityID:     entityID,
-		SSOURL:       ssoURL,
-		SSOBinding:   BindingHTTPRedirect,
-		SLOURL:       ssoURL, // Entra: "Login URL and Logout URL values both resolve to the same endpoint"
-		Certificates: cs,
+		EntityID:             entityID,
+		SSOURL:               ssoURL,
+		SSOBinding:           BindingHTTPRedirect,
+		SLOURL:               ssoURL, // Entra: "Login URL and Logout URL values both resolve to the same endpoint"
+		LogoutResponseIssuer: entraLogoutIssuer(ssoURL, entityID),
+		Certificates:         cs,
 	}, nil
 }
 
 func loginURLErr(found, hint string) error {
-	return &Error{Kind: ErrLoginURL, Found: found, Expected: loginURLExpected, Hint: hint}
+	return &Error{Kind: ErrLoginURL, Field: FieldSSOURL, Found: found, Expected: loginURLExpected, Hint: hint}
+}
+
+// entraLogoutIssuer is the Issuer Entra writes into LogoutResponses: the Login URL's
+// scheme, host and tenant, https://login.microsoftonline.com/<tenant-id>/ (Microsoft's
+// Single Sign-Out SAML Protocol page). "" when sloURL and entityID are not Entra's.
+func entraLogoutIssuer(sloURL, entityID string) string {
+	u, err := url.Parse(sloURL)
+	if err != nil || u.Scheme != "https" {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	issuer, ok := entraIssuers[host]
+	if !ok {
+		return ""
+	}
+	tid, ok := strings.CutPrefix(entityID, issuer+"/")
+	tid, _ = strings.CutSuffix(tid, "/")
+	if !ok || !tenantGUID.MatchString(tid) || !strings.HasPrefix(strings.ToLower(strings.TrimPrefix(u.Path, "/")), strings.ToLower(tid)+"/") {
+		return ""
+	}
+	return "https://" + host + "/" + strings.ToLower(tid) + "/"
 }
 
 // parseLoginURL returns the normalized SSO URL and the entity ID (issuer) it implies.
@@ -78,6 +100,9 @@ func parseLoginURL(raw string) (ssoURL, entityID string, err error) {
 		return "", "", loginURLErr(fmt.Sprintf("%q, which is not an absolute URL", s), "")
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if err := misplacedEntraURL(s, u); err != nil {
+		return "", "", err
+	}
 	issuer, ok := entraIssuers[host]
 	if !ok {
 		return "", "", loginURLErr(fmt.Sprintf("host %q, which is not an Entra ID sign-in host", u.Host),
@@ -85,6 +110,9 @@ func parseLoginURL(raw string) (ssoURL, entityID string, err error) {
 	}
 	if u.Scheme != "https" || u.User != nil || u.Port() != "" {
 		return "", "", loginURLErr(fmt.Sprintf("%q", s), "use https and no user or port, exactly as Entra shows it")
+	}
+	if err := federationMetadataURL(s, u); err != nil {
+		return "", "", err // before the query check: the App Federation Metadata URL has ?appid=
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", "", loginURLErr(fmt.Sprintf("%q with a query or fragment", s),
@@ -95,9 +123,6 @@ func parseLoginURL(raw string) (ssoURL, entityID string, err error) {
 	switch {
 	case tenant == "":
 		return "", "", loginURLErr(fmt.Sprintf("%q without a tenant", s), "")
-	case len(parts) >= 2 && strings.EqualFold(parts[1], "federationmetadata"):
-		return "", "", loginURLErr("the federation metadata URL",
-			"download that document and read it with ParseIdP, or copy the Login URL instead")
 	case len(parts) != 2 || !strings.EqualFold(parts[1], "saml2"):
 		if len(parts) == 3 && strings.EqualFold(parts[1], "saml2") {
 			return "", "", loginURLErr(fmt.Sprintf("the multi-instance form %q", s),

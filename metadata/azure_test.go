@@ -53,7 +53,8 @@ func TestFromAzureAgreesWithRecordedFederationMetadata(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if pasted.EntityID != fromMetadata.EntityID || pasted.SSOURL != fromMetadata.SSOURL || pasted.SLOURL != fromMetadata.SLOURL {
+			if pasted.EntityID != fromMetadata.EntityID || pasted.SSOURL != fromMetadata.SSOURL || pasted.SLOURL != fromMetadata.SLOURL ||
+				pasted.LogoutResponseIssuer != fromMetadata.LogoutResponseIssuer || pasted.LogoutResponseIssuer == "" {
 				t.Errorf("FromAzure %+v\nmetadata  %+v", pasted, fromMetadata)
 			}
 		})
@@ -82,6 +83,17 @@ func TestFromAzureRejectsWhatIsNotAnEntraSAMLLoginURL(t *testing.T) {
 		{"WS-Federation endpoint", "https://login.microsoftonline.com/" + tid + "/wsfed", "not the SAML endpoint"},
 		{"OAuth endpoint", "https://login.microsoftonline.com/" + tid + "/oauth2/v2.0/authorize", "not the SAML endpoint"},
 		{"metadata URL", "https://login.microsoftonline.com/" + tid + "/federationmetadata/2007-06/federationmetadata.xml", "ParseIdP"},
+		// What admins paste by mistake, each recognised and answered with the right value.
+		{"App Federation Metadata URL (not a copied redirect)", "https://login.microsoftonline.com/" + tid + "/federationmetadata/2007-06/federationmetadata.xml?appid=0b0a3d7b-7a83-4b0e-9d0e-5b1f4f1b1c1d", "the App Federation Metadata URL"},
+		{"App Federation Metadata URL names the Login URL", "https://login.microsoftonline.com/" + tid + "/federationmetadata/2007-06/federationmetadata.xml?appid=x", "the Login URL to paste here is https://login.microsoftonline.com/" + tid + "/saml2"},
+		{"App Federation Metadata URL says where it belongs", "https://login.microsoftonline.com/" + tid + "/federationmetadata/2007-06/federationmetadata.xml?appid=x", "IdP metadata URL"},
+		{"Entra Identifier", "https://sts.windows.net/" + tid + "/", `the "Microsoft Entra Identifier" (the issuer), not the Login URL`},
+		{"Entra Identifier names the Login URL", "https://sts.windows.net/" + tid + "/", "https://login.microsoftonline.com/" + tid + "/saml2"},
+		{"Entra Identifier, China", "https://sts.chinacloudapi.cn/" + tid + "/", "https://login.partner.microsoftonline.cn/" + tid + "/saml2"},
+		{"My Apps", "https://myapps.microsoft.com/signin/app/1234?tenantId=" + tid, `My Apps "User access URL"`},
+		{"My Apps launcher", "https://launcher.myapps.microsoft.com/api/signin/1234?tenantId=" + tid, `My Apps "User access URL"`},
+		{"admin portal", "https://portal.azure.com/#view/Microsoft_AAD_IAM/ManagedAppMenuBlade", "admin portal"},
+		{"Entra admin center", "https://entra.microsoft.com/#view/x", "admin portal"},
 		{"multi-instance form", "https://login.microsoftonline.com/" + tid + "/saml2/0b0a3d7b-7a83-4b0e-9d0e-5b1f4f1b1c1d", "multi-instance"},
 		{"redirect copied from the browser", "https://login.microsoftonline.com/" + tid + "/saml2?SAMLRequest=fZ", "query"},
 	}

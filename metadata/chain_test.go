@@ -71,3 +71,7 @@ func TestParseIdPRefusesACertificateAuthorityAsSigner(t *testing.T) {
 		t.Errorf("CA as encryption key: %v", err)
 	}
 }
+
+func pemOfCert(c *x509.Certificate) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+}

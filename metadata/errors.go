@@ -7,9 +7,14 @@ import (
 
 // Kinds of failure, for errors.Is. Every error this package returns wraps one of them.
 var (
-	// ErrLoginURL means the Login URL is not an Entra SAML endpoint we can derive an
-	// issuer from.
-	ErrLoginURL = errors.New("metadata: unusable Entra Login URL")
+	// ErrLoginURL means the Login URL (sign-on URL) is unusable: for FromAzure, not an
+	// Entra SAML endpoint we can derive an issuer from; for NewIdP, not an absolute https
+	// URL; for both, another address an admin copied by mistake (the Entra Identifier, a
+	// My Apps or portal address, the federation metadata URL).
+	ErrLoginURL = errors.New("metadata: unusable Login URL")
+	// ErrEntityID means the IdP's entity ID (the Issuer of its responses) is missing or
+	// is not an absolute URI.
+	ErrEntityID = errors.New("metadata: unusable IdP entity ID")
 	// ErrCertificate means the IdP certificate could not be read (the wrapped error comes
 	// from package certs and says what was pasted instead).
 	ErrCertificate = errors.New("metadata: unusable IdP certificate")
@@ -25,6 +30,14 @@ var (
 	ErrSignature = errors.New("metadata: signature not valid")
 	// ErrSP means SP metadata could not be produced from the given values.
 	ErrSP = errors.New("metadata: invalid SP metadata values")
+)
+
+// The fields of an IdP an admin configures by hand, as Error.Field names them. They are
+// stable: an app maps them to its own form fields to show each message where it belongs.
+const (
+	FieldSSOURL      = "Login URL"     // Entra: "Login URL"; other IdPs: the single sign-on URL
+	FieldEntityID    = "IdP entity ID" // Entra: "Microsoft Entra Identifier"
+	FieldCertificate = "certificate"   // Entra: "Certificate (Base64)"
 )
 
 // Error carries what was expected and what arrived, for the admin who must fix the

@@ -9,6 +9,13 @@ type IdP struct {
 	SLOURL       string              // SingleLogoutService, if any
 	Certificates []*x509.Certificate // every trusted signing certificate (rollover = several)
 
+	// LogoutResponseIssuer is the Issuer the IdP writes into its LogoutResponses when it
+	// is not EntityID: Entra writes https://login.microsoftonline.com/<tenant-id>/ there,
+	// while its login responses and LogoutRequests carry EntityID. FromAzure and ParseIdP
+	// set it for Entra. A LogoutResponse is accepted from EntityID or from this value;
+	// empty means EntityID only.
+	LogoutResponseIssuer string
+
 	// SSOBinding is the binding of SSOURL: BindingHTTPRedirect whenever the IdP offers
 	// it, else BindingHTTPPost.
 	SSOBinding string

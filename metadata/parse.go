@@ -150,6 +150,7 @@ func idpFromEntity(ent *etree.Element) (*IdP, error) {
 	if idp.SLOURL, _, err = endpoint(descs, "SingleLogoutService"); err != nil {
 		return nil, err
 	}
+	idp.LogoutResponseIssuer = entraLogoutIssuer(idp.SLOURL, idp.EntityID)
 	return idp, nil
 }
 

@@ -4,9 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -57,7 +55,7 @@ func (a *App) idpFromSettings(s *IdPSettings, checkDates bool) (*metadata.IdP, f
 	case s.Certificate == "":
 		errs[fieldCertificate] = `Required. Paste the IdP's signing certificate: in Entra, download "Certificate (Base64)" under SAML Certificates and paste the whole file, BEGIN and END lines included.`
 	default:
-		parsed, err := certs.Parse([]byte(s.Certificate))
+		parsed, err := certs.ParseSigning([]byte(s.Certificate))
 		if err != nil {
 			errs[fieldCertificate] = certificateMessage(err)
 			var ie *certs.InputError
@@ -81,13 +79,10 @@ func (a *App) idpFromSettings(s *IdPSettings, checkDates bool) (*metadata.IdP, f
 	switch u := s.SignOnURL; {
 	case u == "":
 		errs[fieldSignOnURL] = `Required. Paste the IdP's sign-on URL: in Entra, "Login URL" in section 4 ("Set up …") of the application's Single sign-on page.`
-	case isEntraURL(u):
-		if msg := misplacedEntraURL(u); msg != "" {
-			errs[fieldSignOnURL] = msg
-			break
-		}
-		// FromAzure checks the Login URL before the certificate; a certificate error was
-		// already reported above from the same certs.Parse.
+	case metadata.LooksLikeEntra(u):
+		// FromAzure checks the Login URL before the certificate (and recognises the other
+		// Entra addresses pasted by mistake); a certificate error was already reported
+		// above from the same certs.ParseSigning.
 		got, err := metadata.FromAzure(u, s.Certificate)
 		var me *metadata.Error
 		switch {
@@ -97,24 +92,24 @@ func (a *App) idpFromSettings(s *IdPSettings, checkDates bool) (*metadata.IdP, f
 			idp = got
 		}
 	default:
-		p, err := url.Parse(u)
-		if err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") {
-			errs[fieldSignOnURL] = fmt.Sprintf("%q is not an absolute https URL. Paste the IdP's sign-on URL, e.g. Entra's Login URL https://login.microsoftonline.com/<tenant-id>/saml2.", u)
-			break
-		}
-		if p.Scheme == "http" && !isLoopback(p.Hostname()) {
-			errs[fieldSignOnURL] = fmt.Sprintf("%q uses plain http. Use the IdP's https sign-on URL (plain http is accepted only for an IdP on this machine).", u)
-			break
-		}
 		entityID := s.IdPEntityID
 		if entityID == "" && a.demo != nil && u == a.demo.LoginURL() {
 			entityID = a.demo.EntityID()
 		}
-		if entityID == "" {
-			errs[fieldIdPEntityID] = "Required when the Sign-on URL is not Entra's: the IdP's Entity ID, i.e. the Issuer of its responses (entityID in its metadata)."
-			break
+		got, err := metadata.NewIdP(entityID, u, s.Certificate)
+		for _, p := range metadata.Problems(err) {
+			switch p.Field {
+			case metadata.FieldSSOURL:
+				errs[fieldSignOnURL] = problemMessage("This is not a usable sign-on URL", p)
+			case metadata.FieldEntityID:
+				if entityID == "" {
+					errs[fieldIdPEntityID] = "Required when the Sign-on URL is not Entra's: the IdP's Entity ID, i.e. the Issuer of its responses (entityID in its metadata)."
+				} else {
+					errs[fieldIdPEntityID] = problemMessage("This is not a usable Entity ID", p)
+				}
+			} // certificate problems were reported above from the same certs.ParseSigning
 		}
-		idp = &metadata.IdP{EntityID: entityID, SSOURL: u, SSOBinding: metadata.BindingHTTPRedirect}
+		idp = got
 	}
 	if idp != nil && s.IdPEntityID != "" {
 		idp.EntityID = s.IdPEntityID
@@ -124,35 +119,6 @@ func (a *App) idpFromSettings(s *IdPSettings, checkDates bool) (*metadata.IdP, f
 	}
 	idp.Certificates = cs
 	return idp, errs, warns
-}
-
-// isEntraURL reports whether u points at a Microsoft Entra host, so that FromAzure's
-// precise Login URL errors apply.
-func isEntraURL(u string) bool {
-	p, err := url.Parse(u)
-	if err != nil {
-		return false
-	}
-	h := strings.ToLower(p.Hostname())
-	return strings.HasSuffix(h, ".microsoftonline.com") || strings.HasSuffix(h, ".microsoftonline.us") ||
-		strings.HasSuffix(h, ".microsoftonline.cn") || strings.HasSuffix(h, ".chinacloudapi.cn") ||
-		strings.HasSuffix(h, "sts.windows.net") || strings.HasSuffix(h, "myapps.microsoft.com") ||
-		h == "portal.azure.com" || h == "entra.microsoft.com"
-}
-
-// misplacedEntraURL recognizes the other Entra URLs admins paste by mistake.
-func misplacedEntraURL(u string) string {
-	p, _ := url.Parse(u)
-	h := strings.ToLower(p.Hostname())
-	switch {
-	case strings.HasSuffix(h, "sts.windows.net"):
-		return fmt.Sprintf(`%q is the "Microsoft Entra Identifier" (the issuer), not the Login URL. Paste "Login URL" from section 4 of the Single sign-on page: https://login.microsoftonline.com/<tenant-id>/saml2.`, u)
-	case strings.HasSuffix(h, "myapps.microsoft.com"):
-		return fmt.Sprintf(`%q is the My Apps "User access URL", which starts IdP-initiated sign-in. Paste "Login URL" from section 4 of the Single sign-on page instead.`, u)
-	case h == "portal.azure.com" || h == "entra.microsoft.com":
-		return fmt.Sprintf(`%q is an address of the admin portal. Paste "Login URL" from section 4 of the application's Single sign-on page.`, u)
-	}
-	return ""
 }
 
 // expiryMessage describes the certificates' validity at now. bad means none of them is
@@ -179,6 +145,15 @@ func expiryMessage(cs []*x509.Certificate, now time.Time) (msg string, bad bool)
 	return strings.Join(problems, " "), len(valid) == 0
 }
 
+// problemMessage renders a metadata problem under its form field.
+func problemMessage(lead string, e *metadata.Error) string {
+	msg := lead + ": found " + e.Found + "."
+	if e.Hint != "" {
+		msg += " " + upperFirst(e.Hint) + "."
+	}
+	return msg
+}
+
 func loginURLMessage(e *metadata.Error) string {
 	msg := "This is not Entra's Login URL: found " + e.Found + "."
 	if e.Hint != "" {
@@ -193,6 +168,9 @@ func certificateMessage(err error) string {
 		return err.Error()
 	}
 	msg := "This is not a certificate: found " + ie.Found + "."
+	if errors.Is(err, certs.ErrNotSigning) {
+		msg = "This is not the IdP's signing certificate alone: found " + ie.Found + "."
+	}
 	if errors.Is(err, certs.ErrMalformed) {
 		msg = "This certificate is damaged: found " + ie.Found + "."
 	}
@@ -207,12 +185,4 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -51,6 +51,7 @@ func TestSettingsFormRejectsBadInputWithFieldMessages(t *testing.T) {
 		{"My Apps URL pasted as Login URL", "https://myapps.microsoft.com/signin/app/1234?tenantId=x", demoCert, "", fieldSignOnURL, `My Apps "User access URL"`},
 		{"tenant domain instead of tenant ID", "https://login.microsoftonline.com/contoso.onmicrosoft.com/saml2", demoCert, "", fieldSignOnURL, "the tenant as a domain name"},
 		{"federation metadata URL", "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/federationmetadata/2007-06/federationmetadata.xml", demoCert, "", fieldSignOnURL, "the federation metadata URL"},
+		{"App Federation Metadata URL", "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/federationmetadata/2007-06/federationmetadata.xml?appid=0b0a3d7b-7a83-4b0e-9d0e-5b1f4f1b1c1d", demoCert, "", fieldSignOnURL, "the Login URL to paste here is " + entraLogin},
 		{"OAuth endpoint", "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/authorize", demoCert, "", fieldSignOnURL, "which is not the SAML endpoint"},
 		{"not a URL", "login.microsoftonline", demoCert, "", fieldSignOnURL, "is not an absolute https URL"},
 		{"plain http to another host", "http://idp.example.com/sso", demoCert, "https://idp.example.com", fieldSignOnURL, "uses plain http"},
