@@ -1,6 +1,9 @@
 package assertion
 
-import "time"
+import (
+	"crypto/x509"
+	"time"
+)
 
 // NameID is the subject's identifier as the IdP sent it.
 type NameID struct {
@@ -36,4 +39,16 @@ type Assertion struct {
 	InResponseTo         string               // empty for an IdP-initiated response
 	Attributes           map[string]Attribute // keyed by Name
 	AttributeNames       []string             // Names in document order
+
+	// Signer is the configured IdP certificate whose signature covered this assertion:
+	// the assertion's own signature's, or the Response's when only the Response was
+	// signed. During a certificate rollover it tells which certificate is in use.
+	// Certificates are left out of JSON (store a thumbprint, e.g. certs.Thumbprint).
+	Signer *x509.Certificate `json:"-"`
+	// SignatureAlgorithm is the URI of that signature's SignatureMethod, e.g.
+	// http://www.w3.org/2001/04/xmldsig-more#rsa-sha256.
+	SignatureAlgorithm string
+	// ResponseSigner is the certificate that verified the Response's signature, nil
+	// when the Response was not signed.
+	ResponseSigner *x509.Certificate `json:"-"`
 }

@@ -97,7 +97,12 @@ func checkDecryption(st *state) Check {
 		return failed(ErrMalformed, name, "an EncryptedAssertion for this SP's key", errDecrypt.Error(),
 			"upload this SP's certificate as the IdP's token-encryption certificate, or configure the key pair it encrypts to in Config.Key / Config.DecryptionKeys")
 	}
-	plain, ok, err := st.sp.decrypt(st.encrypted)
+	// Decrypt the copy the Response signature verified, when there is one.
+	enc := st.encrypted
+	if st.respV != nil {
+		enc = elChild(st.respV.Element, assertNS, encryptedElement)
+	}
+	plain, ok, err := st.sp.decrypt(enc)
 	if r, isRefusal := err.(*refusal); isRefusal {
 		return failed(ErrMalformed, name, r.expected, r.received, r.fix)
 	}
@@ -127,9 +132,6 @@ func checkDecryption(st *state) Check {
 	}
 	st.assertSig = sig
 	st.received = root
-	st.assertion = root
-	// A verified Response signature covered the ciphertext, so it covers the plaintext.
-	st.trusted = st.respV != nil
 	return passed("an EncryptedAssertion for this SP's key", "decrypted")
 }
 

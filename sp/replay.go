@@ -140,7 +140,7 @@ func (h *expiryHeap) Pop() any {
 
 func checkReplay(st *state) Check {
 	const name = "replay"
-	if !st.trusted || st.out == nil {
+	if st.trust == nil || st.out == nil {
 		return notApplicable("no verified assertion to record")
 	}
 	until := st.notOnOrAfter

@@ -173,8 +173,6 @@ func checkShape(st *state) Check {
 				"a Signature elsewhere in <"+sig.Parent().FullTag()+">", "the response was altered")
 		}
 	}
-	st.response = root
-	st.assertion = st.received
 	shape := "Response with Assertion"
 	if st.encrypted != nil {
 		shape = "Response with EncryptedAssertion"

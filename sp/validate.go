@@ -40,22 +40,22 @@ type state struct {
 	// the gate's walk met them.
 	assertions, signatures []*etree.Element
 
-	// As received.
+	// As received. Each is written once: by the shape check, or for an encrypted
+	// assertion (received, assertSig) by the decryption check.
 	resp      *etree.Element // the Response root
 	respSig   *etree.Element // its direct-child Signature, if any
 	encrypted *etree.Element // the EncryptedAssertion child, if any
 	received  *etree.Element // the Assertion: the received child, or the decrypted one
 	assertSig *etree.Element // its direct-child Signature, if any
 
-	// Verified.
-	respV   *xmldsig.Verified
-	assertV *xmldsig.Verified
-	// response is the Response to read: the verified copy when it was signed, else the
-	// received one (read only to reject). assertion is the Assertion to read: from a
-	// verified copy when trusted is true.
-	response  *etree.Element
-	assertion *etree.Element
-	trusted   bool
+	// The signature stage, each written once by its own check.
+	respV   *xmldsig.Verified // by the response signature check
+	assertV *xmldsig.Verified // by the assertion signature check
+
+	// trust is what the signature stage established, made once by the coverage check
+	// from the signatures above; nil when no trusted signature covers the assertion.
+	// Every later check and the result only read it.
+	trust *trust
 
 	// Read by the checks, used to build the result.
 	subjectConfirmation *etree.Element // the bearer SubjectConfirmationData that matched
@@ -142,7 +142,7 @@ func (s *SP) run(ctx context.Context, samlResponse string, requestIDs []string, 
 			r.checks = append(r.checks, res)
 		}
 	}
-	if st.trusted {
+	if st.trust != nil {
 		r.assertion = st.out
 	}
 	return r

@@ -11,7 +11,7 @@ import (
 // Step 7: the assertion, read from the element the signature covered.
 
 func checkAssertionIssuer(st *state) Check {
-	iss := elChildren(st.assertion, assertNS, "Issuer")
+	iss := elChildren(st.assertionEl(), assertNS, "Issuer")
 	if len(iss) != 1 {
 		return failed(ErrIssuer, "assertion issuer", quote(st.sp.cfg.IdP.EntityID), "no single Issuer in the Assertion",
 			"the Assertion must name its IdP")
@@ -41,7 +41,7 @@ func bearerConfirmations(a *etree.Element) ([]*etree.Element, bool) {
 func checkRecipient(st *state) Check {
 	const name = "recipient"
 	want := st.sp.cfg.ACSURL
-	scds, ok := bearerConfirmations(st.assertion)
+	scds, ok := bearerConfirmations(st.assertionEl())
 	if !ok || len(scds) == 0 {
 		return failed(ErrMalformed, name, "a bearer SubjectConfirmation with SubjectConfirmationData", "none",
 			"the IdP must confirm the subject with the bearer method (SAML Web Browser SSO)")
@@ -113,7 +113,7 @@ func checkConfirmationTime(st *state) Check {
 
 func checkConditionsTime(st *state) Check {
 	const name = "conditions time"
-	conds := elChildren(st.assertion, assertNS, "Conditions")
+	conds := elChildren(st.assertionEl(), assertNS, "Conditions")
 	if len(conds) != 1 {
 		return failed(ErrMalformed, name, "one Conditions element", "none or several", "the IdP must state the assertion's Conditions")
 	}
@@ -131,9 +131,9 @@ func checkIssueInstant(st *state) Check {
 	const name = "issue instant"
 	skew, delay := st.sp.skew, st.sp.delay
 	want := "issued between " + fmtTime(st.now.Add(-delay-skew)) + " and " + fmtTime(st.now.Add(skew))
-	for _, el := range []*etree.Element{st.assertion, st.response} {
+	for _, el := range []*etree.Element{st.assertionEl(), st.responseEl()} {
 		v := elAttr(el, "IssueInstant")
-		if v == "" && el == st.response {
+		if v == "" && el == st.responseEl() {
 			continue
 		}
 		t, ok := parseTime(v)
@@ -148,7 +148,7 @@ func checkIssueInstant(st *state) Check {
 			return failed(ErrExpired, name, want, "issued at "+fmtTime(t),
 				"the response is too old: sign in again (MaxIssueDelay is "+delay.String()+")")
 		}
-		if el == st.assertion {
+		if el == st.assertionEl() {
 			st.issueInstant = t
 			st.keepEnd(t.Add(delay))
 		}
@@ -159,7 +159,7 @@ func checkIssueInstant(st *state) Check {
 func checkAudience(st *state) Check {
 	const name = "audience"
 	want := st.sp.cfg.EntityID
-	conds := elChild(st.assertion, assertNS, "Conditions")
+	conds := elChild(st.assertionEl(), assertNS, "Conditions")
 	restrictions := elChildren(conds, assertNS, "AudienceRestriction")
 	if len(restrictions) == 0 {
 		return failed(ErrAudience, name, quote(want), "no AudienceRestriction",
@@ -195,7 +195,7 @@ func quoteAll(ss []string) string {
 func checkInResponseTo(st *state) Check {
 	const name = "in response to"
 	signed := elAttr(st.subjectConfirmation, "InResponseTo")
-	outer := elAttr(st.response, "InResponseTo")
+	outer := elAttr(st.responseEl(), "InResponseTo")
 	if signed != "" && outer != "" && signed != outer {
 		return failed(ErrInResponseTo, name, "the same InResponseTo in Response and Assertion",
 			"Response "+quote(outer)+", Assertion "+quote(signed), "the response was altered")

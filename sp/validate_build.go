@@ -18,7 +18,7 @@ func checkBuild(st *state) Check {
 	}
 	st.out = a
 	got := "NameID " + quote(a.NameID.Value) + ", " + strconv.Itoa(len(a.AttributeNames)) + " attributes"
-	if !st.trusted {
+	if st.trust == nil {
 		got += " (unverified)"
 	}
 	return passed("a NameID and attributes", got)
@@ -26,13 +26,20 @@ func checkBuild(st *state) Check {
 
 func (s *SP) build(st *state) (*assertion.Assertion, Check) {
 	const name = "assertion"
-	el := st.assertion
+	el := st.assertionEl()
 	a := &assertion.Assertion{
 		ID:           elAttr(el, "ID"),
 		Issuer:       strings.TrimSpace(elText(elChild(el, assertNS, "Issuer"))),
 		IssueInstant: st.issueInstant,
 		InResponseTo: st.inResponseTo,
 		Attributes:   map[string]assertion.Attribute{},
+	}
+	if t := st.trust; t != nil {
+		a.Signer = t.signer.Certificate
+		a.SignatureAlgorithm = t.signer.SignatureMethod
+		if t.response != nil {
+			a.ResponseSigner = t.response.Certificate
+		}
 	}
 	if a.ID == "" {
 		return nil, failed(ErrMalformed, name, "an Assertion ID", "none", "the IdP must give the assertion an ID")

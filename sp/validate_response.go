@@ -10,7 +10,7 @@ import (
 // are unauthenticated; they are only ever used to reject.
 
 func checkVersion(st *state) Check {
-	rv, av := elAttr(st.response, "Version"), elAttr(st.assertion, "Version")
+	rv, av := elAttr(st.responseEl(), "Version"), elAttr(st.assertionEl(), "Version")
 	if rv != samlVersion || av != samlVersion {
 		return failed(ErrMalformed, "version", "SAML 2.0", "Response Version "+quote(rv)+", Assertion Version "+quote(av),
 			"the IdP must speak SAML 2.0")
@@ -19,7 +19,7 @@ func checkVersion(st *state) Check {
 }
 
 func checkStatus(st *state) Check {
-	return statusOf(st.response)
+	return statusOf(st.responseEl())
 }
 
 // statusOf reads a Response's Status: a pass for Success, else ErrStatus carrying the
@@ -51,14 +51,14 @@ func statusOf(resp *etree.Element) Check {
 
 func checkDestination(st *state) Check {
 	want := st.sp.cfg.ACSURL
-	if !elHasAttr(st.response, "Destination") {
+	if !elHasAttr(st.responseEl(), "Destination") {
 		if st.respV != nil {
 			return failed(ErrDestination, "destination", quote(want), "a signed Response without Destination",
 				"a signed Response must name its Destination; check the IdP's Reply URL")
 		}
 		return passed(quote(want), "no Destination (allowed for an unsigned Response)")
 	}
-	got := elAttr(st.response, "Destination")
+	got := elAttr(st.responseEl(), "Destination")
 	if got != want {
 		return failed(ErrDestination, "destination", quote(want), quote(got),
 			"set the Reply URL (Assertion Consumer Service URL) in Entra to "+quote(want))
@@ -68,7 +68,7 @@ func checkDestination(st *state) Check {
 
 func checkResponseIssuer(st *state) Check {
 	want := st.sp.cfg.IdP.EntityID
-	iss := elChild(st.response, assertNS, "Issuer")
+	iss := elChild(st.responseEl(), assertNS, "Issuer")
 	if iss == nil {
 		return passed(quote(want), "no Issuer on the Response (allowed)")
 	}

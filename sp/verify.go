@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/beevik/etree"
 	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/internal/xmldsig"
 )
@@ -34,21 +35,6 @@ func checkResponseSignature(st *state) Check {
 	}
 	st.sp.warnSHA1(st, v)
 	st.respV = v
-	st.response = v.Element
-	// Everything inside the Response is now covered: read the assertion from the copy
-	// the signature verified.
-	for _, c := range v.Element.ChildElements() {
-		if c.NamespaceURI() != assertNS {
-			continue
-		}
-		switch c.Tag {
-		case "Assertion":
-			st.assertion = c
-			st.trusted = true
-		case encryptedElement:
-			st.encrypted = c
-		}
-	}
 	return passed(st.sp.expectedSigners(), signedBy(v))
 }
 
@@ -63,32 +49,96 @@ func checkAssertionSignature(st *state) Check {
 	}
 	v, err := xmldsig.Verify(st.received, st.assertSig, st.sp.cfg.IdP.Certificates, st.sp.profile())
 	if err != nil {
-		// A signature that is present must be valid, even when the Response's covers it.
-		st.trusted = false
 		return failedErr(st.sp.signatureError(name, err))
 	}
 	st.sp.warnSHA1(st, v)
 	st.assertV = v
-	st.assertion = v.Element
-	st.trusted = true
 	return passed(st.sp.expectedSigners(), signedBy(v))
 }
 
+// checkCoverage ends the signature stage: it makes the one trust value every later
+// check reads.
 func checkCoverage(st *state) Check {
 	const name = "signature coverage"
 	want := "the assertion covered by a trusted signature"
-	if !st.trusted {
+	st.trust = establish(st.respV, st.assertV, st.assertSig != nil, coveredByResponse(st))
+	if st.trust == nil {
 		return failed(ErrSignature, name, want, "no valid trusted signature covers the assertion",
 			"configure the IdP to sign the assertion (Entra's default \"Sign SAML assertion\") with the certificate configured here")
 	}
 	var by []string
-	if st.respV != nil {
+	if st.trust.response != nil {
 		by = append(by, "Response signature")
 	}
-	if st.assertV != nil {
+	if st.trust.assertion != nil {
 		by = append(by, "Assertion signature")
 	}
 	return passed(want, "covered by the "+strings.Join(by, " and the "))
+}
+
+// trust is what the signature stage established, the way x509's Verify returns chains
+// instead of setting flags: made once, from the signatures that verified, and never
+// changed after. What a later check or the result believes comes from here.
+type trust struct {
+	response  *xmldsig.Verified // the Response's signature, nil when it was unsigned
+	assertion *xmldsig.Verified // the Assertion's own signature, nil when it was unsigned
+	// element is the covered Assertion, read from a verified copy: the assertion's own
+	// signature's when it has one, else the Response signature's.
+	element *etree.Element
+	// signer is the signature that covers element (the assertion's own, else the
+	// Response's): its certificate and algorithm go into the result.
+	signer *xmldsig.Verified
+}
+
+// establish decides what is trusted. Every signature present must verify (a failed
+// assertion signature is not rescued by the Response's); the assertion is then
+// covered by its own signature, or by the Response's when fromResponse is the
+// assertion as that signature's verified copy holds it (nil when it has none).
+func establish(respV, assertV *xmldsig.Verified, assertSigned bool, fromResponse *etree.Element) *trust {
+	t := &trust{response: respV, assertion: assertV}
+	switch {
+	case assertV != nil:
+		t.element, t.signer = assertV.Element, assertV
+	case !assertSigned && respV != nil && fromResponse != nil:
+		t.element, t.signer = fromResponse, respV
+	default:
+		return nil
+	}
+	return t
+}
+
+// coveredByResponse is the assertion as the verified Response holds it: the Assertion
+// child of its verified copy, or the plaintext decrypted from that copy's
+// EncryptedAssertion. Nil when the Response signature did not verify.
+func coveredByResponse(st *state) *etree.Element {
+	if st.respV == nil {
+		return nil
+	}
+	if st.encrypted != nil {
+		return st.received // decrypted from the verified copy (checkDecryption)
+	}
+	return elChild(st.respV.Element, assertNS, "Assertion")
+}
+
+// responseEl is the Response later checks read: the verified copy when it was signed,
+// else the received one (then read only to reject).
+func (st *state) responseEl() *etree.Element {
+	if st.respV != nil {
+		return st.respV.Element
+	}
+	return st.resp
+}
+
+// assertionEl is the Assertion later checks read: the trusted one, or, when nothing
+// trusted covers it (Diagnose goes on), the best unverified reading, for hints only.
+func (st *state) assertionEl() *etree.Element {
+	if st.trust != nil {
+		return st.trust.element
+	}
+	if a := coveredByResponse(st); a != nil {
+		return a
+	}
+	return st.received
 }
 
 func signedBy(v *xmldsig.Verified) string {
