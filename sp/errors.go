@@ -1,8 +1,11 @@
 package sp
 
 import (
+	"crypto/x509"
 	"errors"
 	"strings"
+
+	"github.com/ssokit/saml/certs"
 )
 
 // Kinds of rejection; test with errors.Is. Every error ValidateResponse returns wraps
@@ -53,7 +56,7 @@ func (e *Error) Error() string {
 		b.WriteString(": expected ")
 		b.WriteString(e.Expected)
 	}
-	if e.Err != nil {
+	if _, described := e.Err.(*UnknownSignerError); e.Err != nil && !described {
 		b.WriteString(" (")
 		b.WriteString(e.Err.Error())
 		b.WriteString(")")
@@ -71,6 +74,26 @@ func (e *Error) Unwrap() []error {
 		return []error{e.Kind}
 	}
 	return []error{e.Kind, e.Err}
+}
+
+// UnknownSignerError is a signature that no configured IdP certificate verifies, made
+// (per its KeyInfo) with a certificate that is not configured: the IdP may have rolled
+// its signing certificate over. Reach it with errors.As on an error that wraps
+// ErrSignature, the way crypto/x509 reports an UnknownAuthorityError, to refresh trust
+// (fetch the IdP's metadata again) and retry.
+//
+// Certificate is only what the sender claims: it is never trusted, and is nil when
+// KeyInfo carried no certificate (or none that parses). Decide to refresh on it; never
+// verify with it, and never add it to the trusted certificates.
+type UnknownSignerError struct {
+	Certificate *x509.Certificate
+}
+
+func (e *UnknownSignerError) Error() string {
+	if e.Certificate == nil {
+		return "saml: signed by a key no configured certificate holds (KeyInfo names no certificate)"
+	}
+	return "saml: signed by certificate " + certs.Thumbprint(e.Certificate) + ", which is not configured"
 }
 
 // StatusError is the IdP's own verdict when it did not sign the user in. Reach it with

@@ -3,6 +3,7 @@ package sp
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -153,4 +154,83 @@ func TestEstablish(t *testing.T) {
 			}
 		})
 	}
+}
+
+// #13.4: an untrusted signer is an error value carrying the certificate KeyInfo names,
+// so a trust source can refresh on it (rollover); a broken signature by a configured
+// certificate is not one.
+func TestUnknownSignerError(t *testing.T) {
+	cur, next, atk := samltest.DefaultIdP(), samltest.NextIdP(), samltest.AttackerIdP()
+	noKeyInfo := func(b []byte) string {
+		out, err := samltest.Edit(b, func(doc *etree.Document) {
+			sig := samltest.SignatureOf(samltest.AssertionOf(doc))
+			samltest.Detach(samltest.Child(sig, samltest.NSDSig, "KeyInfo"))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return samltest.Encode(out)
+	}
+	alteredSignedInfo := func(b []byte) string {
+		out, err := samltest.Edit(b, func(doc *etree.Document) {
+			sig := samltest.SignatureOf(samltest.AssertionOf(doc))
+			sv := samltest.Child(sig, samltest.NSDSig, "SignatureValue")
+			raw := []byte(sv.Text())
+			raw[10] ^= 1 // still base64, no longer the IdP's signature
+			sv.SetText(string(raw))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return samltest.Encode(out)
+	}
+	cases := []struct {
+		name    string
+		form    string
+		unknown bool
+		cert    *x509.Certificate // what the error carries
+	}{
+		{"rolled-over certificate not configured yet", genResponse(t, next, samltest.Options{}), true, next.Cert},
+		{"attacker's clone of the real certificate", genResponse(t, atk, samltest.Options{}), true, atk.Cert},
+		{"response signed by the next certificate", genResponse(t, next, samltest.Options{Sign: samltest.SignResponse}), true, next.Cert},
+		{"unknown key, KeyInfo removed", noKeyInfo(next.MustResponse(t, samltest.Options{})), true, nil},
+		{"configured certificate, signature altered", alteredSignedInfo(cur.MustResponse(t, samltest.Options{})), false, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := New(genConfig(cur))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.ValidateResponse(context.Background(), c.form, samltest.RequestID)
+			if !errors.Is(err, ErrSignature) {
+				t.Fatalf("err = %v, want ErrSignature", err)
+			}
+			var u *UnknownSignerError
+			if got := errors.As(err, &u); got != c.unknown {
+				t.Fatalf("errors.As(UnknownSignerError) = %v, want %v (err: %v)", got, c.unknown, err)
+			}
+			if !c.unknown {
+				return
+			}
+			if (u.Certificate == nil) != (c.cert == nil) || c.cert != nil && !u.Certificate.Equal(c.cert) {
+				t.Fatalf("Certificate = %v, want %v", u.Certificate, c.cert)
+			}
+			// Diagnose reports the same value.
+			var du *UnknownSignerError
+			found := false
+			for _, ch := range s.Diagnose(context.Background(), c.form, samltest.RequestID).Failed() {
+				found = found || errors.As(ch.Err, &du)
+			}
+			if !found {
+				t.Fatal("Diagnose: no failed check carries the UnknownSignerError")
+			}
+		})
+	}
+	// The refresh it enables: once the next certificate is configured, the same
+	// response validates.
+	form := genResponse(t, next, samltest.Options{})
+	cfg := genConfig(cur)
+	cfg.IdP.Certificates = append(cfg.IdP.Certificates, next.Cert)
+	mustValidate(t, cfg, form, samltest.RequestID)
 }

@@ -181,12 +181,15 @@ func (s *SP) signatureError(check string, err error) *Error {
 			e.Fix = "SignedInfo was altered or re-serialized after signing: post the response exactly as the IdP sent it"
 			return e
 		}
+		unknown := &UnknownSignerError{}
 		if de.KeyInfoCert != nil {
 			signer = "certificate " + derThumbprint(de.KeyInfoCert) + " (per KeyInfo; not trusted)"
 			if c, perr := x509.ParseCertificate(de.KeyInfoCert); perr == nil {
 				signer += ", subject " + quote(c.Subject.String()) + ", valid " + fmtTime(c.NotBefore)[:10] + " to " + fmtTime(c.NotAfter)[:10]
+				unknown.Certificate = c
 			}
 		}
+		e.Err = unknown
 		e.Received = "signed by " + signer
 		e.Fix = "paste the IdP's current signing certificate (Entra: Single sign-on → SAML Certificates → Certificate (Base64)); during a rollover configure both certificates"
 	case errors.Is(de, xmldsig.ErrDigest):
