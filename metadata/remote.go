@@ -30,8 +30,9 @@ type RemoteConfig struct {
 	// to a different issuer behind the admin's back.
 	EntityID string
 
-	// Fetcher fetches URL. Nil means a zero Fetcher (public addresses only, https, …).
-	Fetcher *Fetcher
+	// Fetcher fetches URL. Nil means a zero *Fetcher (https only, public addresses only,
+	// …). Anything else takes over those rules: use it for tests, or to wrap a *Fetcher.
+	Fetcher Getter
 
 	// Cache keeps the last good copy, read at startup before any fetch, so a restart
 	// while the IdP is down still serves logins; a fleet shares one fetch through a
@@ -74,6 +75,12 @@ type RemoteConfig struct {
 	OnError func(error)
 }
 
+// Getter fetches a metadata URL, conditionally when validators are given. *Fetcher is
+// the implementation for URLs that customers type.
+type Getter interface {
+	Fetch(ctx context.Context, url string, v Validators) (*Fetched, error)
+}
+
 // Change describes how a refresh changed the trusted IdP.
 type Change struct {
 	URL                string
@@ -108,7 +115,7 @@ type Change struct {
 // Cache.
 type Remote struct {
 	cfg        RemoteConfig
-	fetcher    *Fetcher
+	fetcher    Getter
 	key        string
 	now        func() time.Time
 	minRefresh time.Duration
@@ -145,11 +152,15 @@ type flight struct {
 func NewRemote(cfg RemoteConfig) (*Remote, error) {
 	r := &Remote{cfg: cfg, fetcher: cfg.Fetcher, key: cfg.CacheKey, now: cfg.Now,
 		minRefresh: cfg.MinRefresh, maxRefresh: cfg.MaxRefresh, unknownGap: cfg.UnknownSignerInterval}
-	if r.fetcher == nil {
+	if f, ok := r.fetcher.(*Fetcher); r.fetcher == nil || (ok && f == nil) {
 		r.fetcher = &Fetcher{}
 	}
-	if _, err := r.fetcher.CheckURL(cfg.URL); err != nil {
-		return nil, err
+	if f, ok := r.fetcher.(*Fetcher); ok {
+		if _, err := f.CheckURL(cfg.URL); err != nil {
+			return nil, err
+		}
+	} else if cfg.URL == "" {
+		return nil, &Error{Kind: ErrUnsafeURL, Field: "metadata URL", Found: "nothing", Expected: "a URL"}
 	}
 	if r.key == "" {
 		r.key = cfg.URL
