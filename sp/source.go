@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"strings"
 	"sync"
 
 	"github.com/ssokit/saml/assertion"
@@ -156,18 +155,11 @@ func (r *Refreshing) retry(ctx context.Context, s *SP, signer *x509.Certificate)
 }
 
 // unknownSigner reports whether err is a signature made by a certificate that is not
-// configured, with the certificate its KeyInfo named if it could be read.
-//
-// It recognises the *Error the signature checks return for an untrusted key (until the
-// pipeline exposes the KeyInfo certificate as a value, the signer is not returned).
+// configured, with the certificate its KeyInfo named (untrusted; nil if none).
 func unknownSigner(err error) (*x509.Certificate, bool) {
-	var e *Error
-	if !errors.As(err, &e) || !errors.Is(err, ErrSignature) {
+	var u *UnknownSignerError
+	if !errors.Is(err, ErrSignature) || !errors.As(err, &u) {
 		return nil, false
 	}
-	if e.Check != "response signature" && e.Check != "assertion signature" {
-		return nil, false
-	}
-	return nil, strings.HasPrefix(e.Received, "signed by ") &&
-		(strings.Contains(e.Received, "(per KeyInfo; not trusted)") || strings.Contains(e.Received, "not named in KeyInfo"))
+	return u.Certificate, true
 }
