@@ -1,0 +1,308 @@
+package orgs
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ssokit/saml/certs"
+	"github.com/ssokit/saml/metadata"
+)
+
+// Names of the Settings fields in a SettingsError; the same as their JSON names, so a
+// form can use them as input names.
+const (
+	FieldLoginURL            = "login_url"
+	FieldMetadataXML         = "metadata_xml"
+	FieldMetadataURL         = "metadata_url"
+	FieldCertificate         = "certificate"
+	FieldIdPEntityID         = "idp_entity_id"
+	FieldAllowedEmailDomains = "allowed_email_domains"
+)
+
+// SettingsError is a Save refused because of what the admin typed: a message per field,
+// each saying what arrived and what to paste from the IdP instead. Nothing was stored.
+type SettingsError struct {
+	Fields map[string]string
+	// Settings is what was submitted, normalized, minus anything that must not be sent
+	// back to the browser (a private key pasted as the certificate): redisplay this.
+	Settings Settings
+}
+
+func (e *SettingsError) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("orgs: settings not saved:")
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s: %s;", k, e.Fields[k])
+	}
+	return strings.TrimSuffix(b.String(), ";")
+}
+
+// expiryWarning is how early Warnings reports an expiring IdP certificate (Entra emails
+// its admins 60, 30 and 7 days before).
+const expiryWarning = 30 * 24 * time.Hour
+
+// Warnings returns what is worth telling the admin about s without refusing it, by
+// field: today, certificates that expire within 30 days (or a rollover pair still
+// holding an expired one).
+func Warnings(s Settings, now time.Time) map[string]string {
+	out := map[string]string{}
+	cs, err := certs.Parse([]byte(s.Certificate))
+	if err != nil {
+		if idp, err := metadata.ParseIdP([]byte(s.MetadataXML)); err == nil {
+			cs = idp.Certificates
+		}
+	}
+	if msg, _ := expiryMessage(cs, now); msg != "" {
+		out[FieldCertificate] = msg
+	}
+	return out
+}
+
+// normalize trims what the admin typed and puts e-mail domains in canonical form.
+func (s Settings) normalize() Settings {
+	s = s.clone()
+	s.LoginURL = strings.TrimSpace(s.LoginURL)
+	s.MetadataURL = strings.TrimSpace(s.MetadataURL)
+	s.MetadataXML = strings.TrimSpace(s.MetadataXML)
+	s.Certificate = strings.TrimSpace(s.Certificate)
+	s.IdPEntityID = strings.TrimSpace(s.IdPEntityID)
+	var ds []string
+	for _, d := range s.AllowedEmailDomains {
+		for _, f := range strings.FieldsFunc(d, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+			f = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(f), "@"))
+			if f != "" && !contains(ds, f) {
+				ds = append(ds, f)
+			}
+		}
+	}
+	s.AllowedEmailDomains = ds
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// idp checks s and builds the IdP it describes. checkDates refuses certificates none of
+// which is valid at now: new settings are checked, the enabled configuration is not (so
+// members are not locked out the moment a certificate expires while Entra still signs
+// with it; Warnings reports it instead).
+func (s Settings) idp(now time.Time, checkDates bool) (*metadata.IdP, error) {
+	errs := map[string]string{}
+	var idp *metadata.IdP
+	switch {
+	case s.MetadataURL != "":
+		errs[FieldMetadataURL] = "A metadata URL cannot be used yet. Paste the federation metadata XML instead (in Entra: \"Federation Metadata XML\", Download), or the Login URL and the certificate."
+	case s.MetadataXML != "":
+		if s.LoginURL != "" || s.Certificate != "" {
+			errs[FieldMetadataXML] = "Paste either the federation metadata XML or the Login URL and certificate, not both: the metadata already holds them."
+			break
+		}
+		got, err := metadata.ParseIdP([]byte(s.MetadataXML))
+		if err != nil {
+			errs[FieldMetadataXML] = "This federation metadata cannot be used: " + err.Error() + `. In Entra, download "Federation Metadata XML" under SAML Certificates and paste the whole file.`
+			break
+		}
+		if checkDates {
+			if msg, bad := expiryMessage(got.Certificates, now); bad {
+				errs[FieldMetadataXML] = msg
+				break
+			}
+		}
+		idp = got
+	default:
+		idp = s.pastedIdP(errs, now, checkDates)
+	}
+	if idp != nil && s.IdPEntityID != "" {
+		idp.EntityID = s.IdPEntityID
+	}
+	for _, d := range s.AllowedEmailDomains {
+		if !validDomain(d) {
+			errs[FieldAllowedEmailDomains] = fmt.Sprintf("%q is not an e-mail domain. List the domains of your members' addresses, e.g. example.com (the part after @), separated by commas.", d)
+			break
+		}
+	}
+	if len(errs) > 0 {
+		shown := s.clone()
+		if strings.Contains(errs[FieldCertificate], "private key") {
+			shown.Certificate = ""
+		}
+		return nil, &SettingsError{Fields: errs, Settings: shown}
+	}
+	return idp, nil
+}
+
+// pastedIdP reads a Login URL and certificate as pasted from Entra or another IdP.
+func (s Settings) pastedIdP(errs map[string]string, now time.Time, checkDates bool) *metadata.IdP {
+	var cs []*x509.Certificate
+	if s.Certificate == "" {
+		errs[FieldCertificate] = `Required. Paste the IdP's signing certificate: in Entra, download "Certificate (Base64)" under SAML Certificates and paste the whole file, BEGIN and END lines included.`
+	} else if parsed, err := certs.ParseSigning([]byte(s.Certificate)); err != nil {
+		errs[FieldCertificate] = certificateMessage(err)
+	} else if msg, bad := expiryMessage(parsed, now); checkDates && bad {
+		errs[FieldCertificate] = msg
+	} else {
+		cs = parsed
+	}
+
+	var idp *metadata.IdP
+	switch u := s.LoginURL; {
+	case u == "":
+		errs[FieldLoginURL] = `Required. Paste the IdP's sign-on URL: in Entra, "Login URL" in section 4 ("Set up …") of the application's Single sign-on page.`
+	case isEntraURL(u):
+		if msg := misplacedEntraURL(u); msg != "" {
+			errs[FieldLoginURL] = msg
+			break
+		}
+		got, err := metadata.FromAzure(u, s.Certificate)
+		var me *metadata.Error
+		switch {
+		case errors.Is(err, metadata.ErrLoginURL) && errors.As(err, &me):
+			errs[FieldLoginURL] = loginURLMessage(me)
+		case err == nil:
+			idp = got
+		}
+	default:
+		p, err := url.Parse(u)
+		if err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") {
+			errs[FieldLoginURL] = fmt.Sprintf("%q is not an absolute https URL. Paste the IdP's sign-on URL, e.g. Entra's Login URL https://login.microsoftonline.com/<tenant-id>/saml2.", u)
+			break
+		}
+		if p.Scheme == "http" && !isLoopback(p.Hostname()) {
+			errs[FieldLoginURL] = fmt.Sprintf("%q uses plain http. Use the IdP's https sign-on URL (plain http is accepted only for an IdP on this machine).", u)
+			break
+		}
+		if s.IdPEntityID == "" {
+			errs[FieldIdPEntityID] = "Required when the sign-on URL is not Entra's: the IdP's Entity ID, i.e. the Issuer of its responses (entityID in its metadata)."
+			break
+		}
+		idp = &metadata.IdP{EntityID: s.IdPEntityID, SSOURL: u, SSOBinding: metadata.BindingHTTPRedirect}
+	}
+	if idp == nil || cs == nil {
+		return nil
+	}
+	idp.Certificates = cs
+	return idp
+}
+
+func validDomain(d string) bool {
+	if len(d) > 253 || !strings.Contains(d, ".") || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..") {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// isEntraURL reports whether u points at a Microsoft Entra host, so that FromAzure's
+// precise Login URL errors apply.
+func isEntraURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(p.Hostname())
+	return strings.HasSuffix(h, ".microsoftonline.com") || strings.HasSuffix(h, ".microsoftonline.us") ||
+		strings.HasSuffix(h, ".microsoftonline.cn") || strings.HasSuffix(h, ".chinacloudapi.cn") ||
+		strings.HasSuffix(h, "sts.windows.net") || strings.HasSuffix(h, "myapps.microsoft.com") ||
+		h == "portal.azure.com" || h == "entra.microsoft.com"
+}
+
+// misplacedEntraURL recognizes the other Entra URLs admins paste by mistake.
+func misplacedEntraURL(u string) string {
+	p, _ := url.Parse(u)
+	h := strings.ToLower(p.Hostname())
+	switch {
+	case strings.HasSuffix(h, "sts.windows.net"):
+		return fmt.Sprintf(`%q is the "Microsoft Entra Identifier" (the issuer), not the Login URL. Paste "Login URL" from section 4 of the Single sign-on page: https://login.microsoftonline.com/<tenant-id>/saml2.`, u)
+	case strings.HasSuffix(h, "myapps.microsoft.com"):
+		return fmt.Sprintf(`%q is the My Apps "User access URL", which starts IdP-initiated sign-in. Paste "Login URL" from section 4 of the Single sign-on page instead.`, u)
+	case h == "portal.azure.com" || h == "entra.microsoft.com":
+		return fmt.Sprintf(`%q is an address of the admin portal. Paste "Login URL" from section 4 of the application's Single sign-on page.`, u)
+	}
+	return ""
+}
+
+// expiryMessage describes the certificates' validity at now. bad means none of them is
+// valid, so nothing could be verified; otherwise msg, if any, is a warning.
+func expiryMessage(cs []*x509.Certificate, now time.Time) (msg string, bad bool) {
+	var valid, problems []string
+	for _, c := range cs {
+		tp := certs.Thumbprint(c)
+		switch err := certs.CheckExpiry(c, now, expiryWarning); {
+		case err == nil:
+			valid = append(valid, tp)
+		case errors.Is(err, certs.ErrExpiresSoon):
+			valid = append(valid, tp)
+			problems = append(problems, fmt.Sprintf("The certificate with thumbprint %s expires on %s. In Entra, add a new certificate under SAML Certificates before then, make it active, and paste both here during the switch.",
+				tp, c.NotAfter.UTC().Format("2 Jan 2006")))
+		case errors.Is(err, certs.ErrExpired):
+			problems = append(problems, fmt.Sprintf("The certificate with thumbprint %s expired on %s. In Entra, create a new certificate under SAML Certificates, make it active, and paste it here.",
+				tp, c.NotAfter.UTC().Format("2 Jan 2006")))
+		default:
+			problems = append(problems, fmt.Sprintf("The certificate with thumbprint %s is not valid until %s.", tp, c.NotBefore.UTC().Format("2 Jan 2006 15:04 MST")))
+		}
+	}
+	return strings.Join(problems, " "), len(cs) > 0 && len(valid) == 0
+}
+
+func loginURLMessage(e *metadata.Error) string {
+	msg := "This is not Entra's Login URL: found " + e.Found + "."
+	if e.Hint != "" {
+		msg += " " + upperFirst(e.Hint) + "."
+	}
+	return msg + ` Expected the form https://login.microsoftonline.com/<tenant-id>/saml2, shown as "Login URL" in section 4 of the Single sign-on page.`
+}
+
+func certificateMessage(err error) string {
+	var ie *certs.InputError
+	if !errors.As(err, &ie) {
+		return err.Error()
+	}
+	msg := "This is not a certificate: found " + ie.Found + "."
+	if errors.Is(err, certs.ErrMalformed) {
+		msg = "This certificate is damaged: found " + ie.Found + "."
+	}
+	if ie.Hint != "" {
+		msg += " " + upperFirst(ie.Hint) + "."
+	}
+	if strings.Contains(ie.Found, "private key") {
+		msg += " It was removed from the form and not saved."
+	}
+	return msg
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
