@@ -105,6 +105,9 @@ type Options struct {
 
 	Groups     []string    // adds the groups claim when non-empty
 	Attributes []Attribute // appended after Entra's default claims
+	// Claims, when not nil, replaces Entra's default claim set for the default user (the
+	// nine claims claims writes first); Groups and Attributes are still appended.
+	Claims []Attribute
 
 	Status        string // zero: Success; anything else still carries the assertion
 	StatusMessage string
@@ -275,6 +278,13 @@ func responseXML(idp *IdP, o Options) string {
 // claims are the nine claims of an Entra enterprise app's default claim set, in the order
 // Entra writes them, then groups and any extra attributes.
 func claims(idp *IdP, o Options) []Attribute {
+	if o.Claims != nil {
+		out := append([]Attribute(nil), o.Claims...)
+		if len(o.Groups) > 0 {
+			out = append(out, Attribute{Name: ClaimGroups, Values: o.Groups})
+		}
+		return append(out, o.Attributes...)
+	}
 	one := func(name, v string) Attribute { return Attribute{Name: name, Values: []string{v}} }
 	out := []Attribute{
 		one(ClaimTenantID, idp.TenantID),
