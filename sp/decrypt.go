@@ -81,7 +81,7 @@ func checkDecryption(st *state) Check {
 	}
 	if len(st.sp.decryptKeys) == 0 {
 		return failed(ErrMalformed, name, "an unencrypted Assertion (this SP has no Key)", "an EncryptedAssertion",
-			"set Config.Key to the key pair whose certificate the IdP encrypts to, or turn off token encryption in the IdP (Entra: Token encryption)")
+			fix(CodeTokenEncryptionKey, "set Config.Key to the key pair whose certificate the IdP encrypts to, or turn off token encryption in the IdP (Entra: Token encryption)"))
 	}
 	// A ciphertext the Response's signature should authenticate is never decrypted
 	// unauthenticated: Validate stops at the failed signature, and Diagnose must not
@@ -89,13 +89,13 @@ func checkDecryption(st *state) Check {
 	if st.respV == nil && (st.respSig != nil || st.sp.cfg.RequireSignedResponse) {
 		return failed(ErrSignature, name, "an EncryptedAssertion inside a verified Response signature",
 			"not decrypted: the Response signature did not verify",
-			"fix the response signature first; the assertion is decrypted only after it verifies")
+			fix(CodeResponseSignatureFirst, "fix the response signature first; the assertion is decrypted only after it verifies"))
 	}
 	// Every failure from here to a parsed Assertion reads the same, fix included, so
 	// not even an admin-facing report becomes a decryption oracle.
 	undecryptable := func() Check {
 		return failed(ErrMalformed, name, "an EncryptedAssertion for this SP's key", errDecrypt.Error(),
-			"upload this SP's certificate as the IdP's token-encryption certificate, or configure the key pair it encrypts to in Config.Key / Config.DecryptionKeys")
+			fix(CodeTokenEncryptionCertificate, "upload this SP's certificate as the IdP's token-encryption certificate, or configure the key pair it encrypts to in Config.Key / Config.DecryptionKeys"))
 	}
 	// Decrypt the copy the Response signature verified, when there is one.
 	enc := st.encrypted
@@ -104,7 +104,7 @@ func checkDecryption(st *state) Check {
 	}
 	plain, ok, err := st.sp.decrypt(enc)
 	if r, isRefusal := err.(*refusal); isRefusal {
-		return failed(ErrMalformed, name, r.expected, r.received, r.fix)
+		return failed(ErrMalformed, name, r.expected, r.received, fix(CodeEncryptionAlgorithm, r.fix, "received", r.received))
 	}
 	if err != nil {
 		return undecryptable()
@@ -128,7 +128,7 @@ func checkDecryption(st *state) Check {
 	}
 	if bad {
 		return failed(ErrMalformed, name, "one Assertion with at most one Signature, its direct child",
-			"nested assertions or misplaced signatures", "this is a signature-wrapping attack")
+			"nested assertions or misplaced signatures", fix(CodeSignatureWrapping, "this is a signature-wrapping attack"))
 	}
 	st.assertSig = sig
 	st.received = root

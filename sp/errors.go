@@ -35,8 +35,12 @@ type Error struct {
 	Check    string // the pipeline check that failed, e.g. "audience"
 	Expected string // what this SP is configured to accept
 	Received string // what arrived
-	Fix      string // what to change, and where
-	Err      error  // the underlying cause, if any (e.g. a *StatusError)
+	Fix      string // what to change, and where: default English text
+	// FixCode names the advice in Fix, stable across releases (a Code… constant), and
+	// FixParams are the values it refers to, for an app that words its own advice.
+	FixCode   string
+	FixParams map[string]string
+	Err       error // the underlying cause, if any (e.g. a *StatusError)
 }
 
 func (e *Error) Error() string {

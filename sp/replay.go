@@ -151,11 +151,11 @@ func checkReplay(st *state) Check {
 	want := "assertion ID " + quote(st.out.ID) + " not used before"
 	if err := st.sp.replay.Remember(st.ctx, st.sp.replayKey(replayAssertion, st.out.ID), until); err != nil {
 		if errors.Is(err, ErrReplay) {
-			return failed(ErrReplay, name, want, "assertion ID "+quote(st.out.ID)+" was already used", "each response can be used once; sign in again")
+			return failed(ErrReplay, name, want, "assertion ID "+quote(st.out.ID)+" was already used", fix(CodeReplay, "each response can be used once; sign in again"))
 		}
 		// Cannot tell: fail closed, but this is not the user's replay.
 		return failedErr(&Error{Kind: ErrUnavailable, Check: name, Expected: want, Received: "replay cache unavailable",
-			Fix: "check the replay cache (e.g. Redis) is reachable", Err: err})
+			Fix: "check the replay cache (e.g. Redis) is reachable", FixCode: CodeReplayCache, Err: err})
 	}
 	if st.inResponseTo != "" {
 		if c, ok := consumeRequest(st); !ok {
@@ -180,9 +180,9 @@ func consumeRequest(st *state) (Check, bool) {
 	case errors.Is(err, ErrReplay):
 		return failedErr(&Error{Kind: ErrInResponseTo, Check: name, Expected: want,
 			Received: "the request " + quote(st.inResponseTo) + " was already answered",
-			Fix:      "each sign-in is answered once; sign in again from this application"}), false
+			Fix:      "each sign-in is answered once; sign in again from this application", FixCode: CodeRequestAnswered}), false
 	default:
 		return failedErr(&Error{Kind: ErrUnavailable, Check: name, Expected: want, Received: "replay cache unavailable",
-			Fix: "check the replay cache (e.g. Redis) is reachable", Err: err}), false
+			Fix: "check the replay cache (e.g. Redis) is reachable", FixCode: CodeReplayCache, Err: err}), false
 	}
 }

@@ -18,10 +18,10 @@ func checkSize(st *state) Check {
 	switch {
 	case n == 0:
 		return failed(ErrMalformed, "size", "a SAMLResponse form value", "an empty value",
-			"post the IdP's response to the ACS URL as the SAMLResponse form field (HTTP-POST binding)")
+			fix(CodePostBinding, "post the IdP's response to the ACS URL as the SAMLResponse form field (HTTP-POST binding)"))
 	case n > lim:
 		return failed(ErrMalformed, "size", "at most "+strconv.Itoa(lim)+" bytes", strconv.Itoa(n)+" bytes",
-			"the response is far larger than any login needs; if it is genuine, raise Config.Limits.MaxEncodedSize")
+			fix(CodeSizeLimit, "the response is far larger than any login needs; if it is genuine, raise Config.Limits.MaxEncodedSize", "limit", "MaxEncodedSize", "value", strconv.Itoa(lim)))
 	}
 	return passed("at most "+strconv.Itoa(lim)+" bytes", strconv.Itoa(n)+" bytes")
 }
@@ -40,7 +40,7 @@ func checkBase64(st *state) Check {
 	}
 	if max := base64.StdEncoding.DecodedLen(len(s)); max > st.sp.limits.MaxDecodedSize+3 {
 		return failed(ErrMalformed, "base64", "at most "+strconv.Itoa(st.sp.limits.MaxDecodedSize)+" bytes of XML",
-			"about "+strconv.Itoa(max)+" bytes", "raise Config.Limits.MaxDecodedSize if the response is genuine")
+			"about "+strconv.Itoa(max)+" bytes", fix(CodeSizeLimit, "raise Config.Limits.MaxDecodedSize if the response is genuine", "limit", "MaxDecodedSize", "value", strconv.Itoa(st.sp.limits.MaxDecodedSize)))
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err == nil && len(b) == 0 {
@@ -48,7 +48,7 @@ func checkBase64(st *state) Check {
 	}
 	if err != nil {
 		return failed(ErrMalformed, "base64", "a base64-encoded SAML Response", "a value that is not base64 ("+err.Error()+")",
-			"post the response with the HTTP-POST binding: SAMLResponse must be the base64 of the XML")
+			fix(CodePostBinding, "post the response with the HTTP-POST binding: SAMLResponse must be the base64 of the XML"))
 	}
 	st.xml = b
 	return passed("base64", strconv.Itoa(len(b))+" bytes of XML")
@@ -83,10 +83,10 @@ func checkXML(st *state) Check {
 	if err != nil {
 		if dup != "" {
 			return failed(ErrMalformed, "xml", "every ID attribute unique", "ID "+quote(dup)+" used twice",
-				"a genuine IdP never repeats an ID; this response was altered")
+				fix(CodeAltered, "a genuine IdP never repeats an ID; this response was altered"))
 		}
 		return failed(ErrMalformed, "xml", "plain, well-formed XML without DTDs", err.Error(),
-			"post the IdP's response unchanged; this library refuses DTDs, entities, processing instructions and oversized documents")
+			fix(CodeXMLRejected, "post the IdP's response unchanged; this library refuses DTDs, entities, processing instructions and oversized documents"))
 	}
 	st.doc = doc
 	return passed("well-formed XML within limits", "ok")
@@ -117,7 +117,7 @@ func checkShape(st *state) Check {
 	if !elIs(root, protoNS, "Response") {
 		got := "<" + root.FullTag() + "> in namespace " + quote(root.NamespaceURI())
 		return failed(ErrMalformed, "shape", "a <Response> in namespace "+quote(protoNS), got,
-			"post the whole samlp:Response the IdP sent, not a bare Assertion or another message")
+			fix(CodeNotAResponse, "post the whole samlp:Response the IdP sent, not a bare Assertion or another message"))
 	}
 	st.resp = root
 
@@ -130,16 +130,16 @@ func checkShape(st *state) Check {
 			return c // The IdP refused: say so, not "no assertion".
 		}
 		return failed(ErrMalformed, "shape", "one Assertion or EncryptedAssertion", "none",
-			"the IdP sent a Response without an assertion")
+			fix(CodeNoAssertion, "the IdP sent a Response without an assertion"))
 	}
 	if len(assertions) > 1 {
 		return failed(ErrMalformed, "shape", "exactly one Assertion or EncryptedAssertion", strconv.Itoa(len(assertions)),
-			"a response must carry one assertion; extra or nested assertions are a signature-wrapping attack")
+			fix(CodeSignatureWrapping, "a response must carry one assertion; extra or nested assertions are a signature-wrapping attack"))
 	}
 	a := assertions[0]
 	if a.Parent() != root {
 		return failed(ErrMalformed, "shape", "the assertion as a direct child of <Response>",
-			"an assertion inside <"+a.Parent().FullTag()+">", "this is a signature-wrapping attack or a broken IdP")
+			"an assertion inside <"+a.Parent().FullTag()+">", fix(CodeSignatureWrapping, "this is a signature-wrapping attack or a broken IdP"))
 	}
 	if a.Tag == encryptedElement {
 		st.encrypted = a
@@ -153,7 +153,7 @@ func checkShape(st *state) Check {
 		}
 		if n := len(elChildren(root, ns, name)); n > 1 || (name == "Status" && n == 0) {
 			return failed(ErrMalformed, "shape", "one <"+name+"> in the Response", strconv.Itoa(n),
-				"the Response does not follow the SAML schema")
+				fix(CodeSchema, "the Response does not follow the SAML schema"))
 		}
 	}
 	for _, s := range sigs {
@@ -164,13 +164,13 @@ func checkShape(st *state) Check {
 			st.assertSig = s
 		default:
 			return failed(ErrSignature, "shape", "at most one Signature, as a direct child of the Response or the Assertion",
-				"a Signature inside <"+p.FullTag()+">", "signatures elsewhere are a signature-wrapping attack")
+				"a Signature inside <"+p.FullTag()+">", fix(CodeSignatureWrapping, "signatures elsewhere are a signature-wrapping attack"))
 		}
 	}
 	for _, sig := range []*etree.Element{st.respSig, st.assertSig} {
 		if sig != nil && !signatureAfterIssuer(sig) {
 			return failed(ErrSignature, "shape", "the Signature right after the Issuer (SAML schema order)",
-				"a Signature elsewhere in <"+sig.Parent().FullTag()+">", "the response was altered")
+				"a Signature elsewhere in <"+sig.Parent().FullTag()+">", fix(CodeAltered, "the response was altered"))
 		}
 	}
 	shape := "Response with Assertion"

@@ -126,7 +126,9 @@ func (s *SP) run(ctx context.Context, samlResponse string, requestIDs []string, 
 		}
 		if res.Status == Failed {
 			if res.Err == nil {
-				res.Err = &Error{Kind: ErrMalformed, Check: c.name, Expected: res.Expected, Received: res.Received, Fix: res.Fix}
+				// Every check fails through failed or failedErr, which set Err (with its
+				// Fix code); this only keeps a future slip from returning a nil error.
+				res.Err = &Error{Kind: ErrMalformed, Check: c.name, Expected: res.Expected, Received: res.Received}
 			}
 			if r.err == nil {
 				r.err = res.Err
@@ -159,9 +161,9 @@ func notApplicable(why string) Check {
 }
 
 // failed builds a failed check whose Err is the *Error ValidateResponse returns.
-func failed(kind error, name, expected, received, fix string) Check {
-	return Check{Status: Failed, Expected: expected, Received: received, Fix: fix,
-		Err: &Error{Kind: kind, Check: name, Expected: expected, Received: received, Fix: fix}}
+func failed(kind error, name, expected, received string, f Fix) Check {
+	return Check{Status: Failed, Expected: expected, Received: received, Fix: f.Text,
+		Err: &Error{Kind: kind, Check: name, Expected: expected, Received: received, Fix: f.Text, FixCode: f.Code, FixParams: f.Params}}
 }
 
 func failedErr(e *Error) Check {

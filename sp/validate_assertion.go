@@ -14,7 +14,7 @@ func checkAssertionIssuer(st *state) Check {
 	iss := elChildren(st.assertionEl(), assertNS, "Issuer")
 	if len(iss) != 1 {
 		return failed(ErrIssuer, "assertion issuer", quote(st.sp.cfg.IdP.EntityID), "no single Issuer in the Assertion",
-			"the Assertion must name its IdP")
+			fix(CodeAssertionIssuer, "the Assertion must name its IdP"))
 	}
 	return issuerCheck("assertion issuer", iss[0], st.sp.cfg.IdP.EntityID)
 }
@@ -44,7 +44,7 @@ func checkRecipient(st *state) Check {
 	scds, ok := bearerConfirmations(st.assertionEl())
 	if !ok || len(scds) == 0 {
 		return failed(ErrMalformed, name, "a bearer SubjectConfirmation with SubjectConfirmationData", "none",
-			"the IdP must confirm the subject with the bearer method (SAML Web Browser SSO)")
+			fix(CodeBearerConfirmation, "the IdP must confirm the subject with the bearer method (SAML Web Browser SSO)"))
 	}
 	var got []string
 	for _, scd := range scds {
@@ -57,7 +57,7 @@ func checkRecipient(st *state) Check {
 	}
 	st.subjectConfirmation = scds[0] // so Diagnose can still report its other checks
 	return failed(ErrDestination, name, quote(want), strings.Join(got, ", "),
-		"set the Reply URL (Assertion Consumer Service URL) in Entra to "+quote(want))
+		fix(CodeReplyURL, "set the Reply URL (Assertion Consumer Service URL) in Entra to "+quote(want), "value", want))
 }
 
 // window checks now against [notBefore, notOnOrAfter) widened by the skew, and keeps
@@ -70,28 +70,28 @@ func (st *state) window(name, what string, el *etree.Element, requireEnd bool) C
 	if na != "" {
 		t, ok := parseTime(na)
 		if !ok {
-			return failed(ErrMalformed, name, "an xs:dateTime NotOnOrAfter", quote(na), "the IdP sent an invalid time")
+			return failed(ErrMalformed, name, "an xs:dateTime NotOnOrAfter", quote(na), fix(CodeInvalidTime, "the IdP sent an invalid time"))
 		}
 		end = t
 		desc += " until " + fmtTime(t)
 	} else if requireEnd {
-		return failed(ErrExpired, name, what+" with NotOnOrAfter", "no NotOnOrAfter", "the IdP must limit how long its response is valid")
+		return failed(ErrExpired, name, what+" with NotOnOrAfter", "no NotOnOrAfter", fix(CodeValidityWindow, "the IdP must limit how long its response is valid"))
 	}
 	if nb != "" {
 		t, ok := parseTime(nb)
 		if !ok {
-			return failed(ErrMalformed, name, "an xs:dateTime NotBefore", quote(nb), "the IdP sent an invalid time")
+			return failed(ErrMalformed, name, "an xs:dateTime NotBefore", quote(nb), fix(CodeInvalidTime, "the IdP sent an invalid time"))
 		}
 		desc = what + " from " + fmtTime(t) + strings.TrimPrefix(desc, what)
 		if st.now.Add(skew).Before(t) {
 			return failed(ErrExpired, name, desc+" (±"+skew.String()+")", "now is "+fmtTime(st.now)+", before NotBefore",
-				"the IdP's clock or this server's is wrong; check NTP on this server (or raise ClockSkew)")
+				fix(CodeClock, "the IdP's clock or this server's is wrong; check NTP on this server (or raise ClockSkew)", "skew", skew.String()))
 		}
 	}
 	if !end.IsZero() {
 		if !st.now.Before(end.Add(skew)) {
 			return failed(ErrExpired, name, desc+" (±"+skew.String()+")", "now is "+fmtTime(st.now)+", after NotOnOrAfter",
-				"the response expired: sign in again; if it keeps happening, check this server's clock")
+				fix(CodeExpired, "the response expired: sign in again; if it keeps happening, check this server's clock"))
 		}
 		st.keepEnd(end)
 	}
@@ -115,14 +115,14 @@ func checkConditionsTime(st *state) Check {
 	const name = "conditions time"
 	conds := elChildren(st.assertionEl(), assertNS, "Conditions")
 	if len(conds) != 1 {
-		return failed(ErrMalformed, name, "one Conditions element", "none or several", "the IdP must state the assertion's Conditions")
+		return failed(ErrMalformed, name, "one Conditions element", "none or several", fix(CodeConditions, "the IdP must state the assertion's Conditions"))
 	}
 	for _, c := range conds[0].ChildElements() {
 		if c.NamespaceURI() == assertNS && (c.Tag == "AudienceRestriction" || c.Tag == "OneTimeUse" || c.Tag == "ProxyRestriction") {
 			continue
 		}
 		return failed(ErrMalformed, name, "only AudienceRestriction, OneTimeUse and ProxyRestriction conditions",
-			"condition <"+c.FullTag()+">", "an assertion with a condition the SP does not understand must be refused")
+			"condition <"+c.FullTag()+">", fix(CodeUnknownCondition, "an assertion with a condition the SP does not understand must be refused"))
 	}
 	return st.window(name, "Conditions valid", conds[0], false)
 }
@@ -138,15 +138,15 @@ func checkIssueInstant(st *state) Check {
 		}
 		t, ok := parseTime(v)
 		if !ok {
-			return failed(ErrMalformed, name, "an xs:dateTime IssueInstant", quote(v), "the IdP sent an invalid time")
+			return failed(ErrMalformed, name, "an xs:dateTime IssueInstant", quote(v), fix(CodeInvalidTime, "the IdP sent an invalid time"))
 		}
 		if t.After(st.now.Add(skew)) {
 			return failed(ErrExpired, name, want, "issued at "+fmtTime(t)+", in the future",
-				"the IdP's clock or this server's is wrong; check NTP on this server (or raise ClockSkew)")
+				fix(CodeClock, "the IdP's clock or this server's is wrong; check NTP on this server (or raise ClockSkew)", "skew", skew.String()))
 		}
 		if t.Before(st.now.Add(-delay - skew)) {
 			return failed(ErrExpired, name, want, "issued at "+fmtTime(t),
-				"the response is too old: sign in again (MaxIssueDelay is "+delay.String()+")")
+				fix(CodeTooOld, "the response is too old: sign in again (MaxIssueDelay is "+delay.String()+")", "max_issue_delay", delay.String()))
 		}
 		if el == st.assertionEl() {
 			st.issueInstant = t
@@ -163,7 +163,7 @@ func checkAudience(st *state) Check {
 	restrictions := elChildren(conds, assertNS, "AudienceRestriction")
 	if len(restrictions) == 0 {
 		return failed(ErrAudience, name, quote(want), "no AudienceRestriction",
-			"the IdP must restrict the assertion to this SP's Entity ID")
+			fix(CodeAudienceRestriction, "the IdP must restrict the assertion to this SP's Entity ID"))
 	}
 	// Every AudienceRestriction must name us (SAML core 2.5.1.4).
 	var all []string
@@ -175,7 +175,7 @@ func checkAudience(st *state) Check {
 		all = append(all, got...)
 		if !slices.Contains(got, want) {
 			return failed(ErrAudience, name, quote(want), quoteAll(got),
-				"set Identifier (Entity ID) in Entra to "+quote(want))
+				fix(CodeIdentifier, "set Identifier (Entity ID) in Entra to "+quote(want), "value", want))
 		}
 	}
 	return passed(quote(want), quoteAll(all))
@@ -198,7 +198,7 @@ func checkInResponseTo(st *state) Check {
 	outer := elAttr(st.responseEl(), "InResponseTo")
 	if signed != "" && outer != "" && signed != outer {
 		return failed(ErrInResponseTo, name, "the same InResponseTo in Response and Assertion",
-			"Response "+quote(outer)+", Assertion "+quote(signed), "the response was altered")
+			"Response "+quote(outer)+", Assertion "+quote(signed), fix(CodeAltered, "the response was altered"))
 	}
 	id := signed
 	if id == "" && outer != "" {
@@ -206,7 +206,7 @@ func checkInResponseTo(st *state) Check {
 		// response; on an unsigned Response alone it is not evidence of anything.
 		if st.respV == nil {
 			return failed(ErrInResponseTo, name, "InResponseTo in the signed SubjectConfirmationData",
-				"InResponseTo "+quote(outer)+" only on the unsigned Response", "the IdP must answer the request inside the signed assertion")
+				"InResponseTo "+quote(outer)+" only on the unsigned Response", fix(CodeInResponseToSigned, "the IdP must answer the request inside the signed assertion"))
 		}
 		id = outer
 	}
@@ -217,13 +217,13 @@ func checkInResponseTo(st *state) Check {
 	if id == "" {
 		if !st.sp.cfg.AllowIdPInitiated {
 			return failed(ErrUnsolicited, name, want, "no InResponseTo (IdP-initiated login)",
-				"start sign-in from this application, or set AllowIdPInitiated to accept logins started at the IdP (e.g. My Apps)")
+				fix(CodeIdPInitiated, "start sign-in from this application, or set AllowIdPInitiated to accept logins started at the IdP (e.g. My Apps)"))
 		}
 		return passed(want, "none (IdP-initiated)")
 	}
 	if !slices.Contains(st.requestIDs, id) {
 		return failed(ErrInResponseTo, name, want, quote(id),
-			"the response answers a request this browser did not make or already used: sign in again from this application")
+			fix(CodeUnknownRequest, "the response answers a request this browser did not make or already used: sign in again from this application"))
 	}
 	st.inResponseTo = id
 	return passed(want, quote(id))

@@ -42,7 +42,7 @@ func (s *SP) build(st *state) (*assertion.Assertion, Check) {
 		}
 	}
 	if a.ID == "" {
-		return nil, failed(ErrMalformed, name, "an Assertion ID", "none", "the IdP must give the assertion an ID")
+		return nil, failed(ErrMalformed, name, "an Assertion ID", "none", fix(CodeAssertionID, "the IdP must give the assertion an ID"))
 	}
 
 	subject := elChild(el, assertNS, "Subject")
@@ -53,16 +53,16 @@ func (s *SP) build(st *state) (*assertion.Assertion, Check) {
 	case ids > 1:
 		// The schema allows one identifier; two invite each reader to pick another.
 		return nil, failed(ErrMalformed, name, "one NameID in the Subject", strconv.Itoa(ids)+" identifiers",
-			"the Subject must identify one user")
+			fix(CodeOneNameID, "the Subject must identify one user"))
 	case nameID == nil && elChild(subject, assertNS, "EncryptedID") != nil:
 		return nil, failed(ErrMalformed, name, "a NameID", "an EncryptedID (not supported)",
-			"turn off NameID encryption at the IdP; encrypt the whole assertion instead")
+			fix(CodeNameIDEncryption, "turn off NameID encryption at the IdP; encrypt the whole assertion instead"))
 	case nameID == nil:
 		return nil, failed(ErrMalformed, name, "a NameID in the Subject", "none",
-			"configure the IdP to send a NameID (Entra: Unique User Identifier)")
+			fix(CodeNameID, "configure the IdP to send a NameID (Entra: Unique User Identifier)"))
 	case hasElementChildren(nameID):
 		return nil, failed(ErrMalformed, name, "a NameID with only text", "markup inside the NameID",
-			"the response was altered")
+			fix(CodeAltered, "the response was altered"))
 	}
 	a.NameID = assertion.NameID{
 		Value:           elText(nameID),
@@ -73,7 +73,7 @@ func (s *SP) build(st *state) (*assertion.Assertion, Check) {
 	}
 	if strings.TrimSpace(a.NameID.Value) == "" {
 		return nil, failed(ErrMalformed, name, "a non-empty NameID", "an empty NameID",
-			"configure the IdP to send a NameID (Entra: Unique User Identifier)")
+			fix(CodeNameID, "configure the IdP to send a NameID (Entra: Unique User Identifier)"))
 	}
 
 	if conds := elChild(el, assertNS, "Conditions"); conds != nil {
@@ -89,19 +89,19 @@ func (s *SP) build(st *state) (*assertion.Assertion, Check) {
 	authn := elChildren(el, assertNS, "AuthnStatement")
 	if len(authn) == 0 {
 		return nil, failed(ErrMalformed, name, "an AuthnStatement", "none",
-			"the IdP must say how the user authenticated (SAML Web Browser SSO)")
+			fix(CodeAuthnStatement, "the IdP must say how the user authenticated (SAML Web Browser SSO)"))
 	}
 	as := authn[0]
 	a.SessionIndex = elAttr(as, "SessionIndex")
 	var ok bool
 	if v := elAttr(as, "AuthnInstant"); v != "" {
 		if a.AuthnInstant, ok = parseTime(v); !ok {
-			return nil, failed(ErrMalformed, name, "an xs:dateTime AuthnInstant", quote(v), "the IdP sent an invalid time")
+			return nil, failed(ErrMalformed, name, "an xs:dateTime AuthnInstant", quote(v), fix(CodeInvalidTime, "the IdP sent an invalid time"))
 		}
 	}
 	if v := elAttr(as, "SessionNotOnOrAfter"); v != "" {
 		if a.SessionNotOnOrAfter, ok = parseTime(v); !ok {
-			return nil, failed(ErrMalformed, name, "an xs:dateTime SessionNotOnOrAfter", quote(v), "the IdP sent an invalid time")
+			return nil, failed(ErrMalformed, name, "an xs:dateTime SessionNotOnOrAfter", quote(v), fix(CodeInvalidTime, "the IdP sent an invalid time"))
 		}
 	}
 	a.AuthnContextClassRef = strings.TrimSpace(elText(elChild(elChild(as, assertNS, "AuthnContext"), assertNS, "AuthnContextClassRef")))
@@ -125,7 +125,7 @@ func (s *SP) addAttribute(a *assertion.Assertion, at *etree.Element) Check {
 	const name = "assertion"
 	n := elAttr(at, "Name")
 	if n == "" {
-		return failed(ErrMalformed, name, "every Attribute with a Name", "an Attribute without Name", "the IdP sent an invalid attribute")
+		return failed(ErrMalformed, name, "every Attribute with a Name", "an Attribute without Name", fix(CodeAttributeName, "the IdP sent an invalid attribute"))
 	}
 	attr, seen := a.Attributes[n]
 	if !seen {
@@ -139,7 +139,7 @@ func (s *SP) addAttribute(a *assertion.Assertion, at *etree.Element) Check {
 		}
 		if len(attr.Values) >= s.limits.MaxAttributeValues {
 			return failed(ErrMalformed, name, "at most "+strconv.Itoa(s.limits.MaxAttributeValues)+" values per attribute",
-				"more in "+quote(n), "raise Config.Limits.MaxAttributeValues if this is genuine")
+				"more in "+quote(n), fix(CodeAttributeValues, "raise Config.Limits.MaxAttributeValues if this is genuine", "limit", strconv.Itoa(s.limits.MaxAttributeValues), "attribute", n))
 		}
 		attr.Values = append(attr.Values, elText(v))
 	}

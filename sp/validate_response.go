@@ -13,7 +13,7 @@ func checkVersion(st *state) Check {
 	rv, av := elAttr(st.responseEl(), "Version"), elAttr(st.assertionEl(), "Version")
 	if rv != samlVersion || av != samlVersion {
 		return failed(ErrMalformed, "version", "SAML 2.0", "Response Version "+quote(rv)+", Assertion Version "+quote(av),
-			"the IdP must speak SAML 2.0")
+			fix(CodeSAMLVersion, "the IdP must speak SAML 2.0"))
 	}
 	return passed("SAML 2.0", "2.0")
 }
@@ -40,11 +40,11 @@ func statusOf(resp *etree.Element) Check {
 	if se.Code == "" {
 		received = "no StatusCode"
 	}
-	fix := "the IdP refused the sign-in; its message says why"
+	f := fix(CodeIdPStatus, "the IdP refused the sign-in; its message says why")
 	if strings.Contains(se.Message, "AADSTS") {
-		fix = "look the AADSTS code up in Entra's sign-in logs (Enterprise application → Sign-in logs) or at https://login.microsoftonline.com/error"
+		f = fix(CodeEntraSignInLogs, "look the AADSTS code up in Entra's sign-in logs (Enterprise application → Sign-in logs) or at https://login.microsoftonline.com/error")
 	}
-	c := failed(ErrStatus, "status", quote("Success"), received, fix)
+	c := failed(ErrStatus, "status", quote("Success"), received, f)
 	c.Err.(*Error).Err = se
 	return c
 }
@@ -54,14 +54,14 @@ func checkDestination(st *state) Check {
 	if !elHasAttr(st.responseEl(), "Destination") {
 		if st.respV != nil {
 			return failed(ErrDestination, "destination", quote(want), "a signed Response without Destination",
-				"a signed Response must name its Destination; check the IdP's Reply URL")
+				fix(CodeDestinationMissing, "a signed Response must name its Destination; check the IdP's Reply URL"))
 		}
 		return passed(quote(want), "no Destination (allowed for an unsigned Response)")
 	}
 	got := elAttr(st.responseEl(), "Destination")
 	if got != want {
 		return failed(ErrDestination, "destination", quote(want), quote(got),
-			"set the Reply URL (Assertion Consumer Service URL) in Entra to "+quote(want))
+			fix(CodeReplyURL, "set the Reply URL (Assertion Consumer Service URL) in Entra to "+quote(want), "value", want))
 	}
 	return passed(quote(want), quote(got))
 }
@@ -78,11 +78,11 @@ func checkResponseIssuer(st *state) Check {
 func issuerCheck(name string, iss *etree.Element, want string) Check {
 	got := strings.TrimSpace(elText(iss))
 	if f := elAttr(iss, "Format"); f != "" && f != nameIDEntity {
-		return failed(ErrIssuer, name, "an entity Issuer", "Issuer Format "+quote(f), "the IdP's Issuer must be its entity ID")
+		return failed(ErrIssuer, name, "an entity Issuer", "Issuer Format "+quote(f), fix(CodeIssuerFormat, "the IdP's Issuer must be its entity ID"))
 	}
 	if got != want {
 		return failed(ErrIssuer, name, quote(want), quote(got),
-			"set the IdP Entity ID here to the IdP's (Entra: Microsoft Entra Identifier, https://sts.windows.net/<tenant-id>/), or check this response comes from the right tenant")
+			fix(CodeIdPEntityID, "set the IdP Entity ID here to the IdP's (Entra: Microsoft Entra Identifier, https://sts.windows.net/<tenant-id>/), or check this response comes from the right tenant", "value", want))
 	}
 	return passed(quote(want), quote(got))
 }

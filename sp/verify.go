@@ -25,7 +25,7 @@ func checkResponseSignature(st *state) Check {
 	if st.respSig == nil {
 		if st.sp.cfg.RequireSignedResponse {
 			return failed(ErrSignature, name, "a signed Response", "an unsigned Response",
-				"in Entra, set Signing Option to \"Sign SAML response and assertion\" (or \"Sign SAML response\"), or clear RequireSignedResponse")
+				fix(CodeRequireSignedResponse, "in Entra, set Signing Option to \"Sign SAML response and assertion\" (or \"Sign SAML response\"), or clear RequireSignedResponse"))
 		}
 		return notApplicable("the Response is not signed")
 	}
@@ -43,7 +43,7 @@ func checkAssertionSignature(st *state) Check {
 	if st.assertSig == nil {
 		if st.sp.cfg.RequireSignedAssertion {
 			return failed(ErrSignature, name, "a signed Assertion", "an unsigned Assertion",
-				"in Entra, set Signing Option to \"Sign SAML assertion\" or \"Sign SAML response and assertion\", or clear RequireSignedAssertion")
+				fix(CodeRequireSignedAssertion, "in Entra, set Signing Option to \"Sign SAML assertion\" or \"Sign SAML response and assertion\", or clear RequireSignedAssertion"))
 		}
 		return notApplicable("the Assertion is not signed")
 	}
@@ -64,7 +64,7 @@ func checkCoverage(st *state) Check {
 	st.trust = establish(st.respV, st.assertV, st.assertSig != nil, coveredByResponse(st))
 	if st.trust == nil {
 		return failed(ErrSignature, name, want, "no valid trusted signature covers the assertion",
-			"configure the IdP to sign the assertion (Entra's default \"Sign SAML assertion\") with the certificate configured here")
+			fix(CodeSignAssertion, "configure the IdP to sign the assertion (Entra's default \"Sign SAML assertion\") with the certificate configured here"))
 	}
 	var by []string
 	if st.trust.response != nil {
@@ -179,6 +179,7 @@ func (s *SP) signatureError(check string, err error) *Error {
 		if c := s.configured(de.KeyInfoCert); c != nil {
 			e.Received = "a signature that does not verify with " + certs.Thumbprint(c) + ", the configured certificate its KeyInfo names"
 			e.Fix = "SignedInfo was altered or re-serialized after signing: post the response exactly as the IdP sent it"
+			e.FixCode = CodeSignatureAltered
 			return e
 		}
 		unknown := &UnknownSignerError{}
@@ -192,17 +193,24 @@ func (s *SP) signatureError(check string, err error) *Error {
 		e.Err = unknown
 		e.Received = "signed by " + signer
 		e.Fix = "paste the IdP's current signing certificate (Entra: Single sign-on → SAML Certificates → Certificate (Base64)); during a rollover configure both certificates"
+		e.FixCode = CodeSigningCertificate
+		if unknown.Certificate != nil {
+			e.FixParams = map[string]string{"thumbprint": certs.Thumbprint(unknown.Certificate)}
+		}
 	case errors.Is(de, xmldsig.ErrDigest):
 		e.Received = de.Reason
 		e.Fix = "the response was modified after the IdP signed it: post it unchanged"
+		e.FixCode = CodeAltered
 	case errors.Is(de, xmldsig.ErrAlgorithm):
 		e.Expected = "RSA-SHA256 (or SHA-384/512)"
 		e.Received = de.Reason
 		e.Fix = "in Entra, set Signing Algorithm to SHA-256 (SHA-1 is accepted only with InsecureAllowSHA1)"
+		e.FixCode = CodeSigningAlgorithm
 	default:
 		e.Expected = "an enveloped signature of the element it is in, per the SAML signature profile"
 		e.Received = de.Reason
 		e.Fix = "the signature does not follow the SAML profile; the response was altered or the IdP is misconfigured"
+		e.FixCode = CodeSignatureProfile
 	}
 	return e
 }
