@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/ssokit/saml/sp"
@@ -45,7 +44,7 @@ func isTestRelayState(rs string) bool { return len(rs) == len("test-")+32 && rs[
 func resultFromDiagnosis(d *sp.Diagnosis, version int, now time.Time) *TestResult {
 	res := &TestResult{Version: version, At: now.UTC(), OK: d.OK}
 	for _, c := range d.Checks {
-		res.Checks = append(res.Checks, CheckView{Name: c.Name, Status: string(c.Status), Expected: c.Expected, Received: c.Received, Fix: appFix(c.Fix)})
+		res.Checks = append(res.Checks, CheckView{Name: c.Name, Status: string(c.Status), Expected: c.Expected, Received: c.Received, Fix: appFix(c)})
 	}
 	if d.Signed != nil { // what the IdP signed, shown even when a check failed
 		res.NameID = d.Signed.NameID.Value
@@ -55,10 +54,16 @@ func resultFromDiagnosis(d *sp.Diagnosis, version int, now time.Time) *TestResul
 	return res
 }
 
-// appFix names this page's controls where the library's advice names its Config fields.
-func appFix(fix string) string {
-	return strings.NewReplacer(
-		"clear RequireSignedAssertion", `untick "Signed Assertions" here`,
-		"set RequireSignedAssertion", `tick "Signed Assertions" here`,
-	).Replace(fix)
+// appFix words the library's advice for this page: by the advice's stable code, so
+// the page can name its own controls where the library names its Config fields.
+func appFix(c sp.Check) string {
+	p, ok := sp.ProblemOf(c.Err)
+	if !ok {
+		return c.Fix
+	}
+	switch p.Fix.Code {
+	case sp.CodeRequireSignedAssertion:
+		return `in Entra, set Signing Option to "Sign SAML assertion" or "Sign SAML response and assertion", or untick "Signed Assertions" here`
+	}
+	return p.Fix.Text
 }
