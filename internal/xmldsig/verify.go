@@ -7,17 +7,15 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"strings"
-	"sync"
 
 	"github.com/beevik/etree"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 // Verified is a signature that passed.
 type Verified struct {
-	// Element is the signed element exactly as the digest covered it: a detached copy,
-	// in exclusive canonical form (comments dropped, namespace declarations where they
-	// are used), without the enveloped Signature. Read every signed fact from it.
+	// Element is the signed element the digest covered: a detached copy, without the
+	// enveloped Signature, declaring every namespace that was in scope where it sat, so
+	// it reads exactly as it did in the document. Read every signed fact from it.
 	Element *etree.Element
 	// Certificate is the trusted certificate whose key verified the signature.
 	Certificate     *x509.Certificate
@@ -59,33 +57,30 @@ func Verify(el, sig *etree.Element, trusted []*x509.Certificate, p Profile) (*Ve
 		return nil, fail(ErrProfile, "SignedInfo has more than %d elements", maxSignedInfoElements)
 	}
 
-	// Canonicalize SignedInfo once, then read the profile from that canonical copy: the
-	// bytes the signature covers and the values acted on come from the same tree.
+	// Read the profile from SignedInfo as it sits in the document, then canonicalize
+	// that same element into the signature hash: the values acted on and the bytes the
+	// signature covers come from one tree.
 	siPrefixes, err := c14nPrefixList(signedInfo)
 	if err != nil {
 		return nil, err
 	}
-	si := detach(signedInfo)
-	siBytes, err := canonicalize(si, siPrefixes)
-	if err != nil {
-		return nil, fail(ErrProfile, "cannot canonicalize SignedInfo: %v", err)
-	}
-	defer release(siBytes)
-	ref, err := readSignedInfo(si, siPrefixes, p)
+	ref, err := readSignedInfo(signedInfo, siPrefixes, p)
 	if err != nil {
 		return nil, err
 	}
 	if ref.uri != "#"+id {
 		return nil, fail(ErrProfile, "the Reference URI is %q, expected %q (the ID of the signed element)", ref.uri, "#"+id)
 	}
+	h := ref.sigHash.New()
+	if err := canonicalizeTo(h, signedInfo, nil, siPrefixes, budget(signedInfo)); err != nil {
+		return nil, canonicalFailure(signedInfo, err)
+	}
+	sum := h.Sum(nil)
 
 	sigValue, err := base64.StdEncoding.DecodeString(stripSpace(sigValueEl.Text()))
 	if err != nil || len(sigValue) == 0 {
 		return nil, fail(ErrProfile, "SignatureValue is not base64")
 	}
-	h := ref.sigHash.New()
-	h.Write(siBytes.Bytes())
-	sum := h.Sum(nil)
 	// KeyInfo only orders the trusted certificates (and names the stranger in an
 	// error), so its certificate is decoded only when there is an order to choose.
 	candidates := trusted
@@ -109,22 +104,21 @@ func Verify(el, sig *etree.Element, trusted []*x509.Certificate, p Profile) (*Ve
 		return nil, e
 	}
 
-	// Digest the element without its enveloped Signature. Detach it from the tree while
-	// copying so the Signature subtree is not copied only to be thrown away.
+	// Digest the element without its enveloped Signature, streaming its canonical form
+	// into the hash under a budget, so a crafted element that canonicalizes to far more
+	// than it weighs is refused at a cost bounded by its size.
+	dh := ref.digestHash.New()
+	if err := canonicalizeTo(dh, el, sig, ref.prefixes, budget(el)); err != nil {
+		return nil, canonicalFailure(el, err)
+	}
+	if subtle.ConstantTimeCompare(dh.Sum(nil), ref.digest) != 1 {
+		return nil, fail(ErrDigest, "the digest of <%s> does not match: it was changed after signing", el.Tag)
+	}
+	// Only now copy it out, without the Signature, for the caller to read.
 	idx := sig.Index()
 	el.RemoveChildAt(idx)
 	signed := detach(el)
 	el.InsertChildAt(idx, sig)
-	canon, err := canonicalize(signed, ref.prefixes)
-	if err != nil {
-		return nil, fail(ErrProfile, "cannot canonicalize <%s>: %v", el.Tag, err)
-	}
-	dh := ref.digestHash.New()
-	dh.Write(canon.Bytes())
-	release(canon)
-	if subtle.ConstantTimeCompare(dh.Sum(nil), ref.digest) != 1 {
-		return nil, fail(ErrDigest, "the digest of <%s> does not match: it was changed after signing", el.Tag)
-	}
 	return &Verified{Element: signed, Certificate: signer, SignatureMethod: ref.sigAlg, DigestMethod: ref.digestAlg}, nil
 }
 
@@ -176,31 +170,17 @@ func hintFirst(trusted []*x509.Certificate, hint []byte) []*x509.Certificate {
 	return trusted
 }
 
-// canonicalize turns a detached copy into exclusive canonical form in place, with
-// goxmldsig's transform, and serializes it as goxmldsig's Canonicalize does (etree's
-// canonical write settings) but without the whole-tree copy Canonicalize makes first,
-// and into a reused buffer. Hand the buffer back with release once it is hashed.
-// TestCanonicalizeIsGoxmldsigExcC14N holds the bytes equal to goxmldsig's.
-func canonicalize(el *etree.Element, prefixes string) (*bytes.Buffer, error) {
-	if err := etreeutils.TransformExcC14n(el, prefixes, false); err != nil {
-		return nil, err
+// canonicalFailure explains a canonicalization that was refused.
+func canonicalFailure(el *etree.Element, err error) error {
+	if err == errBudget {
+		return fail(ErrProfile, "the canonical form of <%s> is more than %d times its %d bytes in the document: it is built to make canonicalization expensive",
+			el.Tag, canonicalRatio, documentSize(el))
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	el.WriteTo(buf, &canonicalWrite)
-	return buf, nil
-}
-
-func release(buf *bytes.Buffer) {
-	if buf.Cap() > 256<<10 {
-		return // let a rare large response's buffer go rather than pin it
+	if _, ok := err.(*Error); ok {
+		return err
 	}
-	buf.Reset()
-	bufPool.Put(buf)
+	return fail(ErrProfile, "cannot canonicalize <%s>: %v", el.Tag, err)
 }
-
-var canonicalWrite = etree.WriteSettings{CanonicalAttrVal: true, CanonicalEndTags: true, CanonicalText: true}
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // detach copies el out of its document, declaring on the copy every namespace in scope
 // from its ancestors that it does not declare itself, so the copy means what el meant.

@@ -3,6 +3,7 @@ package xmldsig
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -174,5 +175,65 @@ func TestOversizedSignedInfoIsRefusedBeforeCanonicalization(t *testing.T) {
 	var e *Error
 	if !errors.As(err, &e) || !errors.Is(err, ErrProfile) || !strings.Contains(e.Reason, "more than") {
 		t.Fatalf("err = %v, want the SignedInfo size bound", err)
+	}
+}
+
+// countingWriter counts what canonicalization writes.
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+// amplifier is finding 1 of issue #12 in small: an element declaring prefixes with long
+// URIs, holding children that each use every prefix, so exclusive C14N writes every
+// declaration again on every child.
+func amplifier(prefixes, uriLen, children int) string {
+	var b strings.Builder
+	b.WriteString("<Amp")
+	for i := range prefixes {
+		fmt.Fprintf(&b, ` xmlns:p%d="urn:%d:%s"`, i, i, strings.Repeat("u", uriLen))
+	}
+	b.WriteString(">")
+	for range children {
+		b.WriteString("<e")
+		for i := range prefixes {
+			fmt.Fprintf(&b, ` p%d:a=""`, i)
+		}
+		b.WriteString("/>")
+	}
+	return b.String() + "</Amp>"
+}
+
+func TestCanonicalizationStopsAtItsBudget(t *testing.T) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(amplifier(50, 1000, 200)); err != nil {
+		t.Fatal(err)
+	}
+	el := doc.Root()
+	// Unbounded, this writes 200 × 50 declarations of 1 KB: 10 MB from a 150 KB element.
+	var all countingWriter
+	if err := canonicalizeTo(&all, el, nil, "", 1<<30); err != nil || all.n < 10_000_000 {
+		t.Fatalf("control: the element canonicalizes to %d bytes (%v), want over 10 MB", all.n, err)
+	}
+	var w countingWriter
+	limit := budget(el)
+	if err := canonicalizeTo(&w, el, nil, "", limit); err != errBudget {
+		t.Fatalf("err = %v, want the budget refusal", err)
+	}
+	if w.n > limit || limit > canonicalRatio*len(amplifier(50, 1000, 200))+canonicalSlack {
+		t.Fatalf("wrote %d bytes under a budget of %d", w.n, limit)
+	}
+}
+
+func TestAmplifyingAssertionIsRefusedWithinItsBudget(t *testing.T) {
+	a, sig := signedAssertion(t, nil)
+	amp, err := samltest.Parse([]byte(amplifier(50, 1000, 200)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.AddChild(amp.Root())
+	_, err = Verify(a, sig, trusted(), Profile{})
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, ErrProfile) || !strings.Contains(e.Reason, "times its") {
+		t.Fatalf("err = %v, want the canonicalization budget", err)
 	}
 }
