@@ -16,12 +16,29 @@ type Limits struct {
 	// 10,000 (Entra stops at 150 groups; other IdPs send thousands).
 	MaxAttributeValues int
 	// MaxValueLength is the longest XML attribute value or element text, in bytes. Zero
-	// means 64 KiB.
+	// means 64 KiB. The text of an xenc:CipherValue, which carries a whole encrypted
+	// assertion, may be as long as MaxDecodedSize, so an encrypted response is refused
+	// by no limit its plaintext would pass.
 	MaxValueLength int
 	// MaxComments is the most XML comments a response may hold. Zero means 16. IdPs send
 	// none; the allowance only tolerates hand-edited test input, and the bound matters
 	// because canonicalization removes comments at quadratic cost.
 	MaxComments int
+	// MaxNamespaceURILength is the longest namespace URI a declaration may bind, in
+	// bytes. Zero means 1 KiB (SAML's are under 100 bytes). Exclusive C14N writes a
+	// declaration again on every element that uses its prefix, so long URIs are what a
+	// crafted response would make canonicalization repeat.
+	MaxNamespaceURILength int
+	// MaxNamespaceDeclarations is the most namespace declarations (xmlns and xmlns:p
+	// attributes) in the document. Zero means 30,000: IdPs that declare xs and xsi on
+	// every AttributeValue make two per value.
+	MaxNamespaceDeclarations int
+	// MaxXMLAttributes is the most XML attributes, namespace declarations included, in
+	// the document. Zero means 40,000 (three for each of MaxAttributeValues' 10,000
+	// values, as IdPs that write xmlns:xs, xmlns:xsi and xsi:type on every value send
+	// them, and room for the rest). The parse spends some 300 bytes on each, so this
+	// bounds its memory with MaxElements; the gate counts them before parsing.
+	MaxXMLAttributes int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -37,5 +54,8 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxAttributeValues, 10000)
 	def(&l.MaxValueLength, 64<<10)
 	def(&l.MaxComments, 16)
+	def(&l.MaxNamespaceURILength, 1<<10)
+	def(&l.MaxNamespaceDeclarations, 30000)
+	def(&l.MaxXMLAttributes, 40000)
 	return l
 }

@@ -63,6 +63,11 @@ func (s *SP) gateLimits() xmlgate.Limits {
 		MaxElements:    s.limits.MaxElements,
 		MaxValueLength: s.limits.MaxValueLength,
 		MaxComments:    s.limits.MaxComments,
+
+		MaxCipherValueLength:     s.limits.MaxDecodedSize,
+		MaxNamespaceURILength:    s.limits.MaxNamespaceURILength,
+		MaxNamespaceDeclarations: s.limits.MaxNamespaceDeclarations,
+		MaxDocumentAttributes:    s.limits.MaxXMLAttributes,
 	}
 }
 

@@ -14,12 +14,25 @@ import (
 	"github.com/beevik/etree"
 )
 
-// Limits bound the input. All must be positive.
+// Limits bound the input. MaxSize, MaxDepth, MaxElements and MaxValueLength must be
+// positive; zero namespace limits mean the package defaults.
 type Limits struct {
 	MaxSize        int // bytes of XML
 	MaxDepth       int // element nesting
 	MaxElements    int // elements in the document
 	MaxValueLength int // bytes of one attribute value or one text node
+	// MaxCipherValueLength is the longest text of an xenc:CipherValue (the ciphertext of
+	// an encrypted assertion, as one base64 text). Below MaxValueLength it has no effect.
+	MaxCipherValueLength int
+	// MaxNamespaceURILength is the longest namespace URI a declaration may bind.
+	// Exclusive C14N renders a declaration again on each element that uses its prefix,
+	// so long URIs are what canonicalization amplifies.
+	MaxNamespaceURILength int
+	// MaxNamespaceDeclarations is the most namespace declarations in the document.
+	MaxNamespaceDeclarations int
+	// MaxDocumentAttributes is the most attributes (declarations included) in the
+	// document. Scan counts them, because the parse spends some 300 bytes on each.
+	MaxDocumentAttributes int
 	// MaxComments is the most comments in the document; zero allows none. Comments are
 	// cheap to send and dear to canonicalize: exclusive C14N drops them one at a time,
 	// renumbering the siblings after each, so n comments cost O(n²).
@@ -44,8 +57,13 @@ func reject(format string, args ...any) error {
 // Scan checks the raw bytes before any parser sees them: size, no markup declarations
 // (<!DOCTYPE, <!ENTITY, …), no processing instruction other than a leading XML
 // declaration (which, if it names an encoding, names UTF-8), at most lim.MaxElements
-// start tags and at most lim.MaxComments comments. It reads every byte once.
+// start tags, lim.MaxDocumentAttributes attributes and lim.MaxComments comments. It
+// reads every byte once.
 func Scan(data []byte, lim Limits) error {
+	maxAttrs := lim.MaxDocumentAttributes
+	if maxAttrs <= 0 {
+		maxAttrs = DefaultMaxDocumentAttributes
+	}
 	if len(data) > lim.MaxSize {
 		return reject("document is %d bytes, more than the limit of %d", len(data), lim.MaxSize)
 	}
@@ -56,7 +74,7 @@ func Scan(data []byte, lim Limits) error {
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		start = 3
 	}
-	tags, comments := 0, 0
+	tags, comments, attrs := 0, 0, 0
 	for i := start; ; {
 		j := bytes.IndexByte(data[i:], '<')
 		if j < 0 {
@@ -93,9 +111,38 @@ func Scan(data []byte, lim Limits) error {
 			if tags > lim.MaxElements {
 				return reject("more than %d elements", lim.MaxElements)
 			}
+			// Count the tag's attributes: its '=' signs outside quoted values. A tag
+			// that is not well-formed is refused by the parse.
+			n, end := countAttributes(data[i:])
+			attrs += n
+			if attrs > maxAttrs {
+				return reject("more than %d XML attributes in the document", maxAttrs)
+			}
+			i += end
 		}
 	}
 	return nil
+}
+
+// countAttributes reads a start tag (tag begins after its '<') up to its closing '>',
+// and returns the number of '=' outside quoted values and the offset of the '>' (or of
+// the end of tag).
+func countAttributes(tag []byte) (n, end int) {
+	for i := 0; i < len(tag); i++ {
+		switch tag[i] {
+		case '=':
+			n++
+		case '>', '<':
+			return n, i
+		case '"', '\'':
+			j := bytes.IndexByte(tag[i+1:], tag[i])
+			if j < 0 {
+				return n, len(tag)
+			}
+			i += j + 1
+		}
+	}
+	return n, len(tag)
 }
 
 // checkDeclaration admits an XML declaration only if any encoding it names is UTF-8.

@@ -9,7 +9,8 @@ import (
 	"github.com/beevik/etree"
 )
 
-var lim = Limits{MaxSize: 4096, MaxDepth: 8, MaxElements: 50, MaxValueLength: 64, MaxComments: 2}
+var lim = Limits{MaxSize: 4096, MaxDepth: 8, MaxElements: 50, MaxValueLength: 64, MaxComments: 2,
+	MaxCipherValueLength: 200, MaxNamespaceURILength: 40, MaxNamespaceDeclarations: 100, MaxDocumentAttributes: 200}
 
 func TestGateRejects(t *testing.T) {
 	cases := map[string]string{
@@ -48,6 +49,14 @@ func TestGateRejects(t *testing.T) {
 		"Latin-1 declared":              `<?xml version="1.0" encoding='ISO-8859-1'?><r/>`,
 		"encoding without a value":      `<?xml version="1.0" encoding?><r/>`,
 		"declaration not closed":        `<?xml version="1.0" <r/>`,
+		"namespace URI too long":        `<a xmlns:p="urn:` + strings.Repeat("u", 37) + `"/>`,
+		"default namespace too long":    `<a xmlns="urn:` + strings.Repeat("u", 37) + `"/>`,
+		"too many declarations":         "<r>" + strings.Repeat("<a"+manyDecls(10)+"/>", 10) + "<a xmlns:z=\"u\"/></r>",
+		"too many attributes in all":    "<r>" + strings.Repeat("<a"+manyAttrs(40)+"/>", 5) + "<a b=\"\"/></r>",
+		"long CipherValue elsewhere":    `<a xmlns="urn:x"><CipherValue>` + strings.Repeat("v", 65) + `</CipherValue></a>`,
+		"CipherValue over its limit":    `<a xmlns="http://www.w3.org/2001/04/xmlenc#"><CipherValue>` + strings.Repeat("v", 201) + `</CipherValue></a>`,
+		"duplicate among many prefixes": "<a" + manyPrefixDecls(40) + ">" + "<b" + manyPrefixedAttrs(40) + ` p3:x="2"/></a>`,
+		"same URI under two of many":    "<a" + manyPrefixDecls(40) + ` xmlns:z="urn:5">` + "<b" + manyPrefixedAttrs(40) + ` z:x="2"/></a>`,
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -60,17 +69,23 @@ func TestGateRejects(t *testing.T) {
 
 func TestGateAdmits(t *testing.T) {
 	cases := map[string]string{
-		"declaration":            `<?xml version="1.0" encoding="UTF-8"?><r/>`,
-		"lower-case utf-8":       `<?xml version="1.0" encoding='utf-8'?><r/>`,
-		"no encoding":            `<?xml version="1.0"?><r/>`,
-		"comments up to the cap": `<r><!-- a --><!-- b --></r>`,
-		"byte order mark":        "\xef\xbb\xbf<r/>",
-		"comment":                `<r><!-- c --></r>`,
-		"CDATA":                  `<r><![CDATA[x<y]]></r>`,
-		"prefixed and default":   `<p:r xmlns:p="u" xmlns="d"><a p:x="1" x="2"/></p:r>`,
-		"xml:lang":               `<r xml:lang="en"/>`,
-		"same key, other prefix": `<a xmlns:p="u" xmlns:q="v" p:x="1" q:x="2"/>`,
-		"default undeclared":     `<a xmlns="u"><b xmlns=""/></a>`,
+		"declaration":                   `<?xml version="1.0" encoding="UTF-8"?><r/>`,
+		"lower-case utf-8":              `<?xml version="1.0" encoding='utf-8'?><r/>`,
+		"no encoding":                   `<?xml version="1.0"?><r/>`,
+		"comments up to the cap":        `<r><!-- a --><!-- b --></r>`,
+		"byte order mark":               "\xef\xbb\xbf<r/>",
+		"comment":                       `<r><!-- c --></r>`,
+		"CDATA":                         `<r><![CDATA[x<y]]></r>`,
+		"prefixed and default":          `<p:r xmlns:p="u" xmlns="d"><a p:x="1" x="2"/></p:r>`,
+		"xml:lang":                      `<r xml:lang="en"/>`,
+		"same key, other prefix":        `<a xmlns:p="u" xmlns:q="v" p:x="1" q:x="2"/>`,
+		"default undeclared":            `<a xmlns="u"><b xmlns=""/></a>`,
+		"namespace URI at the cap":      `<a xmlns:p="urn:` + strings.Repeat("u", 36) + `" xmlns="urn:` + strings.Repeat("u", 36) + `"/>`,
+		"declarations at the cap":       "<r>" + strings.Repeat("<a"+manyDecls(10)+"/>", 10) + "</r>",
+		"attributes at the cap":         "<r>" + strings.Repeat("<a"+manyAttrs(40)+"/>", 5) + "</r>",
+		"'=' in values and text":        `<r a="x=y" b='=>='>a=b</r>`,
+		"CipherValue up to its cap":     `<a xmlns="http://www.w3.org/2001/04/xmlenc#"><CipherValue>` + strings.Repeat("v", 200) + `</CipherValue></a>`,
+		"one local name, many prefixes": "<a" + manyPrefixDecls(40) + ">" + "<b" + manyPrefixedAttrs(40) + "/></a>",
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -110,4 +125,43 @@ func manyDecls(n int) string {
 		fmt.Fprintf(&b, ` xmlns:p%d="u"`, b.Len())
 	}
 	return b.String()
+}
+
+// manyPrefixDecls declares p0…p(n-1), each bound to its own URI.
+func manyPrefixDecls(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, ` xmlns:p%d="urn:%d"`, i, i)
+	}
+	return b.String()
+}
+
+// manyPrefixedAttrs is one attribute named x under each of p0…p(n-1).
+func manyPrefixedAttrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, ` p%d:x="1"`, i)
+	}
+	return b.String()
+}
+
+// The duplicate-attribute check resolves each prefix once and sorts: its work on one
+// element grows as a log a, not a² (finding 2 of issue #12). Measured in bytes
+// allocated by the walk over a tree already parsed, which must not grow with the
+// number of attributes beyond the one reused slice.
+func TestDuplicateCheckAllocatesNothingPerElement(t *testing.T) {
+	big := Limits{MaxSize: 1 << 20, MaxDepth: 8, MaxElements: 2000, MaxValueLength: 64, MaxDocumentAttributes: 100000}
+	doc := etree.NewDocument()
+	doc.ReadSettings.PreserveDuplicateAttrs = true
+	if err := doc.ReadFromString("<a" + manyPrefixDecls(60) + ">" + strings.Repeat("<b"+manyPrefixedAttrs(60)+"/>", 1000) + "</a>"); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(5, func() {
+		if err := Walk(doc, big, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 40 {
+		t.Fatalf("Walk made %.0f allocations over 1,000 elements of 60 attributes; want a constant few", allocs)
+	}
 }
