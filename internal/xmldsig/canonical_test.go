@@ -1,4 +1,4 @@
-package xmldsig
+package xmldsig_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/ssokit/saml/internal/recorded"
 	"github.com/ssokit/saml/internal/samltest"
+	"github.com/ssokit/saml/internal/xmldsig"
 )
 
 // TestCanonicalizeIsGoxmldsigExcC14N: canonicalizeTo reads the element in place and
@@ -52,12 +53,12 @@ func TestCanonicalizeIsGoxmldsigExcC14N(t *testing.T) {
 		var walk func(el *etree.Element)
 		walk = func(el *etree.Element) {
 			for _, prefixes := range []string{"", "xs xsi", "#default p"} {
-				want, err := dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList(prefixes).Canonicalize(detach(el))
+				want, err := dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList(prefixes).Canonicalize(xmldsig.Detach(el))
 				if err != nil {
 					continue // goxmldsig refuses it (e.g. an undeclared prefix); so would Verify
 				}
 				var buf bytes.Buffer
-				if err := canonicalizeTo(&buf, el, nil, prefixes, budget(el)); err != nil {
+				if err := xmldsig.CanonicalizeTo(&buf, el, nil, prefixes, xmldsig.Budget(el)); err != nil {
 					t.Errorf("%s <%s> prefixes %q: goxmldsig canonicalizes it, we fail: %v", name, el.FullTag(), prefixes, err)
 					continue
 				}
@@ -101,9 +102,9 @@ func FuzzCanonicalizeIsGoxmldsigExcC14N(f *testing.F) {
 			if n++; n > 50 {
 				return
 			}
-			want, werr := dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList(prefixes).Canonicalize(detach(el))
+			want, werr := dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList(prefixes).Canonicalize(xmldsig.Detach(el))
 			var got bytes.Buffer
-			err := canonicalizeTo(&got, el, nil, prefixes, budget(el))
+			err := xmldsig.CanonicalizeTo(&got, el, nil, prefixes, xmldsig.Budget(el))
 			switch {
 			case err != nil && werr == nil && !unrenderable(el):
 				t.Fatalf("<%s> prefixes %q: goxmldsig canonicalizes it, we fail: %v", el.FullTag(), prefixes, err)

@@ -1,4 +1,4 @@
-package xmldsig
+package xmldsig_test
 
 import (
 	"crypto/x509"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/ssokit/saml/internal/samltest"
+	"github.com/ssokit/saml/internal/xmldsig"
 )
 
 // signedAssertion is a fresh Entra-shaped Response whose Assertion the test IdP signed
@@ -44,33 +45,33 @@ func TestProfile(t *testing.T) {
 	cases := []struct {
 		name    string
 		spec    samltest.Spec
-		profile Profile
+		profile xmldsig.Profile
 		want    error // nil: verifies
 	}{
-		{"Entra's shape", samltest.Spec{}, Profile{}, nil},
-		{"no KeyInfo: configured certificates are tried", samltest.Spec{NoKeyInfo: true}, Profile{}, nil},
-		{"RSA-SHA384", samltest.Spec{SignatureMethod: RSASHA384, DigestMethod: SHA384}, Profile{}, nil},
-		{"RSA-SHA512", samltest.Spec{SignatureMethod: RSASHA512, DigestMethod: SHA512}, Profile{}, nil},
-		{"RSA-SHA1 without opt-in", samltest.Spec{SignatureMethod: RSASHA1}, Profile{}, ErrAlgorithm},
-		{"SHA-1 digest without opt-in", samltest.Spec{DigestMethod: SHA1}, Profile{}, ErrAlgorithm},
-		{"RSA-SHA1 with opt-in", samltest.Spec{SignatureMethod: RSASHA1, DigestMethod: SHA1}, Profile{AllowSHA1: true}, nil},
-		{"HMAC-SHA256", samltest.Spec{SignatureMethod: samltest.AlgHMACSHA256, HMACKey: []byte("k")}, Profile{}, ErrAlgorithm},
-		{"HMAC-SHA1 even with SHA-1 opt-in", samltest.Spec{SignatureMethod: samltest.AlgHMACSHA1, HMACKey: []byte("k")}, Profile{AllowSHA1: true}, ErrAlgorithm},
-		{"inclusive C14N of SignedInfo", samltest.Spec{C14NMethod: samltest.AlgC14N10}, Profile{}, ErrAlgorithm},
-		{"C14N with comments", samltest.Spec{C14NMethod: samltest.AlgExcC14NComments}, Profile{}, ErrAlgorithm},
-		{"no transforms", samltest.Spec{Transforms: []string{}}, Profile{}, ErrProfile},
-		{"enveloped only", samltest.Spec{Transforms: []string{samltest.AlgEnveloped}}, Profile{}, ErrProfile},
-		{"transforms reversed", samltest.Spec{Transforms: []string{samltest.AlgExcC14N, samltest.AlgEnveloped}}, Profile{}, ErrProfile},
-		{"XSLT transform", samltest.Spec{Transforms: []string{samltest.AlgEnveloped, samltest.AlgXSLT}, TransformBody: "x"}, Profile{}, ErrAlgorithm},
-		{"third transform", samltest.Spec{Transforms: []string{samltest.AlgEnveloped, samltest.AlgExcC14N, samltest.AlgBase64}}, Profile{}, ErrProfile},
-		{"empty Reference URI", samltest.Spec{References: []string{""}}, Profile{}, ErrProfile},
-		{"Reference to another ID", samltest.Spec{References: []string{"#" + samltest.ID("response")}}, Profile{}, ErrProfile},
-		{"two References", samltest.Spec{References: []string{"#" + samltest.ID("assertion"), "#" + samltest.ID("assertion")}}, Profile{}, ErrProfile},
+		{"Entra's shape", samltest.Spec{}, xmldsig.Profile{}, nil},
+		{"no KeyInfo: configured certificates are tried", samltest.Spec{NoKeyInfo: true}, xmldsig.Profile{}, nil},
+		{"RSA-SHA384", samltest.Spec{SignatureMethod: xmldsig.RSASHA384, DigestMethod: xmldsig.SHA384}, xmldsig.Profile{}, nil},
+		{"RSA-SHA512", samltest.Spec{SignatureMethod: xmldsig.RSASHA512, DigestMethod: xmldsig.SHA512}, xmldsig.Profile{}, nil},
+		{"RSA-SHA1 without opt-in", samltest.Spec{SignatureMethod: xmldsig.RSASHA1}, xmldsig.Profile{}, xmldsig.ErrAlgorithm},
+		{"SHA-1 digest without opt-in", samltest.Spec{DigestMethod: xmldsig.SHA1}, xmldsig.Profile{}, xmldsig.ErrAlgorithm},
+		{"RSA-SHA1 with opt-in", samltest.Spec{SignatureMethod: xmldsig.RSASHA1, DigestMethod: xmldsig.SHA1}, xmldsig.Profile{AllowSHA1: true}, nil},
+		{"HMAC-SHA256", samltest.Spec{SignatureMethod: samltest.AlgHMACSHA256, HMACKey: []byte("k")}, xmldsig.Profile{}, xmldsig.ErrAlgorithm},
+		{"HMAC-SHA1 even with SHA-1 opt-in", samltest.Spec{SignatureMethod: samltest.AlgHMACSHA1, HMACKey: []byte("k")}, xmldsig.Profile{AllowSHA1: true}, xmldsig.ErrAlgorithm},
+		{"inclusive C14N of SignedInfo", samltest.Spec{C14NMethod: samltest.AlgC14N10}, xmldsig.Profile{}, xmldsig.ErrAlgorithm},
+		{"C14N with comments", samltest.Spec{C14NMethod: samltest.AlgExcC14NComments}, xmldsig.Profile{}, xmldsig.ErrAlgorithm},
+		{"no transforms", samltest.Spec{Transforms: []string{}}, xmldsig.Profile{}, xmldsig.ErrProfile},
+		{"enveloped only", samltest.Spec{Transforms: []string{samltest.AlgEnveloped}}, xmldsig.Profile{}, xmldsig.ErrProfile},
+		{"transforms reversed", samltest.Spec{Transforms: []string{samltest.AlgExcC14N, samltest.AlgEnveloped}}, xmldsig.Profile{}, xmldsig.ErrProfile},
+		{"XSLT transform", samltest.Spec{Transforms: []string{samltest.AlgEnveloped, samltest.AlgXSLT}, TransformBody: "x"}, xmldsig.Profile{}, xmldsig.ErrAlgorithm},
+		{"third transform", samltest.Spec{Transforms: []string{samltest.AlgEnveloped, samltest.AlgExcC14N, samltest.AlgBase64}}, xmldsig.Profile{}, xmldsig.ErrProfile},
+		{"empty Reference URI", samltest.Spec{References: []string{""}}, xmldsig.Profile{}, xmldsig.ErrProfile},
+		{"Reference to another ID", samltest.Spec{References: []string{"#" + samltest.ID("response")}}, xmldsig.Profile{}, xmldsig.ErrProfile},
+		{"two References", samltest.Spec{References: []string{"#" + samltest.ID("assertion"), "#" + samltest.ID("assertion")}}, xmldsig.Profile{}, xmldsig.ErrProfile},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			a, sig := signedAssertion(t, &c.spec)
-			v, err := Verify(a, sig, trusted(), c.profile)
+			v, err := xmldsig.Verify(a, sig, trusted(), c.profile)
 			if c.want == nil {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
@@ -90,9 +91,9 @@ func TestProfile(t *testing.T) {
 func TestUntrustedSignerIsReportedWithItsKeyInfo(t *testing.T) {
 	a, sig := signedAssertion(t, nil)
 	other := []*x509.Certificate{samltest.OtherTenantIdP().Cert}
-	_, err := Verify(a, sig, other, Profile{})
-	var e *Error
-	if !errors.As(err, &e) || !errors.Is(err, ErrUntrusted) {
+	_, err := xmldsig.Verify(a, sig, other, xmldsig.Profile{})
+	var e *xmldsig.Error
+	if !errors.As(err, &e) || !errors.Is(err, xmldsig.ErrUntrusted) {
 		t.Fatalf("err = %v, want ErrUntrusted", err)
 	}
 	if string(e.KeyInfoCert) != string(samltest.DefaultIdP().Cert.Raw) {
@@ -107,7 +108,7 @@ func TestKeyInfoNeverAddsTrust(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := samltest.AssertionOf(doc)
-	if _, err := Verify(a, samltest.SignatureOf(a), trusted(), Profile{}); !errors.Is(err, ErrUntrusted) {
+	if _, err := xmldsig.Verify(a, samltest.SignatureOf(a), trusted(), xmldsig.Profile{}); !errors.Is(err, xmldsig.ErrUntrusted) {
 		t.Fatalf("err = %v, want ErrUntrusted", err)
 	}
 }
@@ -115,7 +116,7 @@ func TestKeyInfoNeverAddsTrust(t *testing.T) {
 func TestModifiedContentFailsTheDigest(t *testing.T) {
 	a, sig := signedAssertion(t, nil)
 	samltest.NameIDOf(a).SetText("admin@contoso.example")
-	if _, err := Verify(a, sig, trusted(), Profile{}); !errors.Is(err, ErrDigest) {
+	if _, err := xmldsig.Verify(a, sig, trusted(), xmldsig.Profile{}); !errors.Is(err, xmldsig.ErrDigest) {
 		t.Fatalf("err = %v, want ErrDigest", err)
 	}
 }
@@ -127,7 +128,7 @@ func TestSignatureShape(t *testing.T) {
 			return a, sig
 		},
 		"two SignatureValues": func(a, sig *etree.Element) (*etree.Element, *etree.Element) {
-			sv := samltest.Child(sig, Namespace, "SignatureValue")
+			sv := samltest.Child(sig, xmldsig.Namespace, "SignatureValue")
 			samltest.InsertAfter(sv, sv.Copy())
 			return a, sig
 		},
@@ -143,7 +144,7 @@ func TestSignatureShape(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a, sig := signedAssertion(t, nil)
 			el, s := mutate(a, sig)
-			if _, err := Verify(el, s, trusted(), Profile{}); !errors.Is(err, ErrProfile) {
+			if _, err := xmldsig.Verify(el, s, trusted(), xmldsig.Profile{}); !errors.Is(err, xmldsig.ErrProfile) {
 				t.Fatalf("err = %v, want ErrProfile", err)
 			}
 		})
@@ -155,7 +156,7 @@ func TestVerifyLeavesTheTreeAsItWas(t *testing.T) {
 	doc := etree.NewDocument()
 	doc.SetRoot(a.Parent().Copy())
 	before, _ := doc.WriteToString()
-	if _, err := Verify(a, sig, trusted(), Profile{}); err != nil {
+	if _, err := xmldsig.Verify(a, sig, trusted(), xmldsig.Profile{}); err != nil {
 		t.Fatal(err)
 	}
 	doc.SetRoot(a.Parent().Copy())
@@ -167,13 +168,13 @@ func TestVerifyLeavesTheTreeAsItWas(t *testing.T) {
 
 func TestOversizedSignedInfoIsRefusedBeforeCanonicalization(t *testing.T) {
 	a, sig := signedAssertion(t, nil)
-	si := samltest.Child(sig, Namespace, "SignedInfo")
+	si := samltest.Child(sig, xmldsig.Namespace, "SignedInfo")
 	for range 20 {
 		si.CreateElement("Junk")
 	}
-	_, err := Verify(a, sig, trusted(), Profile{})
-	var e *Error
-	if !errors.As(err, &e) || !errors.Is(err, ErrProfile) || !strings.Contains(e.Reason, "more than") {
+	_, err := xmldsig.Verify(a, sig, trusted(), xmldsig.Profile{})
+	var e *xmldsig.Error
+	if !errors.As(err, &e) || !errors.Is(err, xmldsig.ErrProfile) || !strings.Contains(e.Reason, "more than") {
 		t.Fatalf("err = %v, want the SignedInfo size bound", err)
 	}
 }
@@ -211,15 +212,15 @@ func TestCanonicalizationStopsAtItsBudget(t *testing.T) {
 	el := doc.Root()
 	// Unbounded, this writes 200 × 50 declarations of 1 KB: 10 MB from a 150 KB element.
 	var all countingWriter
-	if err := canonicalizeTo(&all, el, nil, "", 1<<30); err != nil || all.n < 10_000_000 {
+	if err := xmldsig.CanonicalizeTo(&all, el, nil, "", 1<<30); err != nil || all.n < 10_000_000 {
 		t.Fatalf("control: the element canonicalizes to %d bytes (%v), want over 10 MB", all.n, err)
 	}
 	var w countingWriter
-	limit := budget(el)
-	if err := canonicalizeTo(&w, el, nil, "", limit); err != errBudget {
+	limit := xmldsig.Budget(el)
+	if err := xmldsig.CanonicalizeTo(&w, el, nil, "", limit); err != xmldsig.ErrBudget {
 		t.Fatalf("err = %v, want the budget refusal", err)
 	}
-	if w.n > limit || limit > canonicalRatio*len(amplifier(50, 1000, 200))+canonicalSlack {
+	if w.n > limit || limit > xmldsig.CanonicalRatio*len(amplifier(50, 1000, 200))+xmldsig.CanonicalSlack {
 		t.Fatalf("wrote %d bytes under a budget of %d", w.n, limit)
 	}
 }
@@ -231,9 +232,9 @@ func TestAmplifyingAssertionIsRefusedWithinItsBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.AddChild(amp.Root())
-	_, err = Verify(a, sig, trusted(), Profile{})
-	var e *Error
-	if !errors.As(err, &e) || !errors.Is(err, ErrProfile) || !strings.Contains(e.Reason, "times its") {
+	_, err = xmldsig.Verify(a, sig, trusted(), xmldsig.Profile{})
+	var e *xmldsig.Error
+	if !errors.As(err, &e) || !errors.Is(err, xmldsig.ErrProfile) || !strings.Contains(e.Reason, "times its") {
 		t.Fatalf("err = %v, want the canonicalization budget", err)
 	}
 }
