@@ -48,7 +48,7 @@ var (
 	})
 )
 
-func key(t *testing.T, f func() (*certs.KeyPair, error)) *certs.KeyPair {
+func key(t testing.TB, f func() (*certs.KeyPair, error)) *certs.KeyPair {
 	t.Helper()
 	kp, err := f()
 	if err != nil {
@@ -71,7 +71,7 @@ func newIdP(t *testing.T, cfg sptest.Config) *sptest.IdP {
 }
 
 // newSP is the SP an admin configures from the IdP's federation metadata.
-func newSP(t *testing.T, idp *sptest.IdP, edit func(*sp.Config)) *sp.SP {
+func newSP(t testing.TB, idp *sptest.IdP, edit func(*sp.Config)) *sp.SP {
 	t.Helper()
 	meta, err := metadata.ParseIdP(idp.Metadata())
 	if err != nil {
