@@ -76,17 +76,12 @@ func TestSummaryDoesNotCountFailuresUnderCI(t *testing.T) {
 	}
 }
 
-// skippers are the packages through which a test can be skipped for a missing component.
-var skippers = []string{
-	"github.com/ssokit/saml/internal/testenv",
-	"github.com/ssokit/saml/internal/recorded",
-	"github.com/ssokit/saml/internal/interop",
-	"github.com/ssokit/saml/sp/redisstore/internal/redistest",
-}
+const module = "github.com/ssokit/saml"
 
-// TestEveryPackageThatCanSkipCountsItsSkips: a package whose tests can reach Missing (it or
-// its tests import one of the skippers) has a TestMain that runs them through Main, so a
-// skip there is always announced. CI never skips, so only this test keeps that true.
+// TestEveryPackageThatCanSkipCountsItsSkips: a package whose tests can reach Missing
+// (through this package, or through a helper package that calls it, however indirectly)
+// has a TestMain that runs them through Main, so a skip there is always announced. CI
+// never skips, so only this test keeps that true.
 func TestEveryPackageThatCanSkipCountsItsSkips(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -95,8 +90,13 @@ func TestEveryPackageThatCanSkipCountsItsSkips(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Fatalf("module root not at %s: %v", root, err)
 	}
-	type pkg struct{ canSkip, hasTests, callsMain bool }
-	pkgs := map[string]*pkg{}
+	type pkg struct {
+		imports     map[string]bool // by the package's own (non-test) files
+		testImports map[string]bool // by its _test.go files
+		hasTests    bool
+		callsMain   bool
+	}
+	pkgs := map[string]*pkg{} // by import path
 	fset := token.NewFileSet()
 	checked := 0
 	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
@@ -112,11 +112,18 @@ func TestEveryPackageThatCanSkipCountsItsSkips(t *testing.T) {
 		if !strings.HasSuffix(path, ".go") {
 			return nil
 		}
-		dir := filepath.Dir(path)
-		p := pkgs[dir]
+		rel, err := filepath.Rel(root, filepath.Dir(path))
+		if err != nil {
+			return err
+		}
+		ip := module
+		if rel != "." {
+			ip += "/" + filepath.ToSlash(rel)
+		}
+		p := pkgs[ip]
 		if p == nil {
-			p = &pkg{}
-			pkgs[dir] = p
+			p = &pkg{imports: map[string]bool{}, testImports: map[string]bool{}}
+			pkgs[ip] = p
 		}
 		src, err := os.ReadFile(path)
 		if err != nil {
@@ -126,19 +133,18 @@ func TestEveryPackageThatCanSkipCountsItsSkips(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		isTest := strings.HasSuffix(path, "_test.go")
 		for _, imp := range f.Imports {
-			ip, _ := strconv.Unquote(imp.Path.Value)
-			for _, s := range skippers {
-				if ip == s {
-					p.canSkip = true
-				}
+			v, _ := strconv.Unquote(imp.Path.Value)
+			if isTest {
+				p.testImports[v] = true
+			} else {
+				p.imports[v] = true
 			}
 		}
-		if strings.HasSuffix(path, "_test.go") {
+		if isTest {
 			p.hasTests = true
-			if strings.Contains(string(src), "testenv.Main(") {
-				p.callsMain = true
-			}
+			p.callsMain = p.callsMain || strings.Contains(string(src), "testenv.Main(")
 		}
 		checked++
 		return nil
@@ -149,20 +155,45 @@ func TestEveryPackageThatCanSkipCountsItsSkips(t *testing.T) {
 	if checked < 50 {
 		t.Fatalf("read only %d Go files under %s: wrong root?", checked, root)
 	}
-	dirs := make([]string, 0, len(pkgs))
-	for dir := range pkgs {
-		dirs = append(dirs, dir)
+
+	// Skippers: this package, and every package whose own files import a skipper.
+	self := module + "/internal/testenv"
+	skipper := map[string]bool{self: true}
+	for changed := true; changed; {
+		changed = false
+		for ip, p := range pkgs {
+			if skipper[ip] {
+				continue
+			}
+			for imp := range p.imports {
+				if skipper[imp] {
+					skipper[ip], changed = true, true
+					break
+				}
+			}
+		}
 	}
-	sort.Strings(dirs)
-	for _, dir := range dirs {
-		p := pkgs[dir]
-		if dir == filepath.Join(root, "internal", "testenv") {
+	if !skipper[module+"/internal/recorded"] {
+		t.Fatal("internal/recorded is not seen as a skipper: the walk is broken")
+	}
+
+	paths := make([]string, 0, len(pkgs))
+	for ip := range pkgs {
+		paths = append(paths, ip)
+	}
+	sort.Strings(paths)
+	for _, ip := range paths {
+		p := pkgs[ip]
+		if ip == self || !p.hasTests || p.callsMain {
 			continue
 		}
-		if p.canSkip && p.hasTests && !p.callsMain {
-			rel, _ := filepath.Rel(root, dir)
-			t.Errorf("./%s can skip tests through internal/testenv but has no TestMain calling testenv.Main: "+
-				"add func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }", filepath.ToSlash(rel))
+		canSkip := skipper[ip]
+		for imp := range p.testImports {
+			canSkip = canSkip || skipper[imp]
+		}
+		if canSkip {
+			t.Errorf("%s can skip tests through internal/testenv but has no TestMain calling testenv.Main: "+
+				"add func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }", ip)
 		}
 	}
 }
