@@ -65,6 +65,13 @@ type Config struct {
 	// then a redirect to returnTo). It must write the response, typically: create the
 	// app's own session, then redirect to returnTo, which is already checked safe. An
 	// error shows the user the generic error page and is logged.
+	//
+	// Redirect only to returnTo, never to a value read from the request: the ACS reads
+	// RelayState from the POST body alone and ignores one it cannot trust (not ours and
+	// not a safe return URL, or only in the query string of an IdP-initiated POST), but
+	// r.FormValue("RelayState") inside the hook still returns that unchecked value.
+	// Bind no other decision to RelayState either: on an IdP-initiated response anyone
+	// could have chosen it.
 	OnLogin func(w http.ResponseWriter, r *http.Request, a *assertion.Assertion, returnTo string) error
 
 	// OnError, when set, replaces the generic error page. err is for logs and admins

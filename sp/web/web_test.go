@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssokit/saml/assertion"
 	"github.com/ssokit/saml/internal/samltest"
 )
 
@@ -410,5 +411,32 @@ func TestNewRefusesACookieNameThatIsNoToken(t *testing.T) {
 		if _, err := New(reqTestSP(t, nil), Config{CookieKey: make([]byte, 32), CookieName: name}); err == nil || !strings.Contains(err.Error(), "CookieName") {
 			t.Errorf("CookieName %q: err = %v, want a CookieName error", name, err)
 		}
+	}
+}
+
+// What Config.OnLogin documents: an IdP-initiated POST whose RelayState is only in the
+// query string gets DefaultReturnTo as returnTo, while r.FormValue still returns the
+// unchecked query value, which hooks must never use.
+func TestOnLoginGetsTheCheckedReturnToNotTheQueryRelayState(t *testing.T) {
+	idp := samltest.DefaultIdP()
+	var returnTo, raw string
+	w := newWebTest(t, func(c *sp.Config) {
+		g := genConfig(idp)
+		c.EntityID, c.ACSURL, c.IdP, c.Now, c.AllowIdPInitiated = g.EntityID, g.ACSURL, g.IdP, g.Now, true
+	}, func(hc *Config) {
+		hc.OnLogin = func(w http.ResponseWriter, r *http.Request, _ *assertion.Assertion, to string) error {
+			returnTo, raw = to, r.FormValue("RelayState")
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+	})
+	form := url.Values{"SAMLResponse": {genResponse(t, idp, samltest.Options{Unsolicited: true})}}
+	r := httptest.NewRequest("POST", "/saml/consume?RelayState="+url.QueryEscape("https://evil.example/"), strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if rec := w.do(w.h.ACS(), r); rec.Code != http.StatusNoContent {
+		t.Fatalf("status %d %s", rec.Code, rec.Body)
+	}
+	if returnTo != "/" || raw != "https://evil.example/" {
+		t.Errorf("returnTo %q (want DefaultReturnTo /), FormValue %q (the unchecked query value)", returnTo, raw)
 	}
 }
