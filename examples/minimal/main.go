@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -38,10 +39,12 @@ func newHandler(env func(string) string) (http.Handler, error) {
 		return nil, err
 	}
 	provider, err := sp.New(sp.Config{
-		EntityID:          env("SAML_ENTITY_ID"), // Entra: Identifier (Entity ID)
-		ACSURL:            env("SAML_ACS_URL"),   // Entra: Reply URL
-		IdP:               idp,
-		AllowIdPInitiated: env("SAML_ALLOW_IDP_INITIATED") == "true", // My Apps tiles
+		EntityID:               env("SAML_ENTITY_ID"), // Entra: Identifier (Entity ID)
+		ACSURL:                 env("SAML_ACS_URL"),   // Entra: Reply URL
+		IdP:                    idp,
+		RequireSignedAssertion: true,                                      // the "Signed Assertions" box
+		AllowIdPInitiated:      env("SAML_ALLOW_IDP_INITIATED") == "true", // My Apps tiles
+		Logger:                 slog.Default(),                            // why a sign-in failed, for you
 	})
 	if err != nil {
 		return nil, err
@@ -50,7 +53,7 @@ func newHandler(env func(string) string) (http.Handler, error) {
 	if len(key) == 0 {
 		key = []byte(rand.Text() + rand.Text())
 	}
-	handlers, err := web.New(provider, web.Config{CookieKey: key})
+	handlers, err := web.New(provider, web.Config{CookieKey: key, SignInURL: "/"})
 	if err != nil {
 		return nil, err
 	}
@@ -61,9 +64,15 @@ func newHandler(env func(string) string) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("POST "+acs.Path, handlers.ACS())
 	mux.Handle("GET /saml/metadata", handlers.Metadata())
+	mux.Handle("POST /logout", handlers.SignOut()) // the next sign-in asks Entra for the password again
 	mux.Handle("/", handlers.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := web.SessionFrom(r.Context())
 		fmt.Fprintf(w, "Hello, %s (%s). Your session ends at %s.\n", s.DisplayName, s.NameID, s.Expires.Format("15:04 MST"))
 	})))
+	if group := env("SAML_ADMIN_GROUP"); group != "" { // an Entra group's Object ID
+		mux.Handle("/admin", handlers.RequireGroup(group, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintln(w, "Admins only.")
+		})))
+	}
 	return mux, nil
 }

@@ -75,3 +75,22 @@ func TestMinimalExplainsBadSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestMinimalGatesAdminOnTheEntraGroupAndSignsOut(t *testing.T) {
+	vars := env(t)
+	vars["SAML_ADMIN_GROUP"] = "5f2b8c1d-7e4a-4b9f-a3c6-1d8e2f0b7a94"
+	h, err := newHandler(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "https://app.example/admin", nil))
+	if loc, _ := url.Parse(rec.Header().Get("Location")); rec.Code != http.StatusFound || loc.Host != "login.microsoftonline.com" {
+		t.Errorf("anonymous GET /admin = %d to %s, want sign-in at Entra", rec.Code, loc)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "https://app.example/logout", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "signed out") {
+		t.Errorf("POST /logout = %d %s", rec.Code, rec.Body)
+	}
+}

@@ -178,7 +178,7 @@ func (a *App) active(o *Org) (*orgSP, error) {
 			if err := a.store.SaveMember(r.Context(), memberFromAssertion(slug, as, a.now())); err != nil {
 				return err
 			}
-			if _, err := h.StartSession(w, as); err != nil {
+			if _, err := h.StartSession(w, r, as, nil); err != nil {
 				return err
 			}
 			w.Header().Set("Cache-Control", "no-store")

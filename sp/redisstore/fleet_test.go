@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -243,5 +244,74 @@ func TestFleetReplayKeysAreScopedBySP(t *testing.T) {
 	}
 	if _, err := s.ValidateResponse(ctx, theirs, samltest.RequestID); !errors.Is(err, sp.ErrReplay) {
 		t.Fatalf("control: a replay at the same SP: %v, want sp.ErrReplay", err)
+	}
+}
+
+// #18.4 for a fleet: a session started on server A and ended (signed out) on server B
+// is refused everywhere, even when a copy of its cookie is presented to A.
+func TestFleetSessionEndedOnOneServerIsEndedOnAll(t *testing.T) {
+	srv := redistest.Start(t)
+	servers := make([]*web.Handlers, 2)
+	for i := range servers {
+		store := fleetStore(t, srv, redisstore.Options{})
+		h, err := web.New(fleetSP(t, store), web.Config{
+			CookieKey:    []byte("fleet-test cookie key, 32+ bytes long"),
+			SessionStore: store.Sessions(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers[i] = h
+	}
+	a, b := servers[0], servers[1]
+	s, err := fleetSP(t, nil).ValidateResponse(context.Background(), samltest.Encode(samltest.DefaultIdP().MustResponse(t, samltest.Options{})), samltest.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	if _, err := a.StartSession(rec, httptest.NewRequest("POST", samltest.ACSURL, nil), s, nil); err != nil {
+		t.Fatal(err)
+	}
+	cookie := rec.Result().Cookies()[0]
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	visit := func(h *web.Handlers) int {
+		r := httptest.NewRequest("GET", "https://app.example/reports", nil)
+		r.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+		rec := httptest.NewRecorder()
+		h.RequireLogin(app).ServeHTTP(rec, r)
+		return rec.Code
+	}
+	if a, b := visit(a), visit(b); a != http.StatusNoContent || b != http.StatusNoContent {
+		t.Fatalf("control: the session works on A (%d) and B (%d)", a, b)
+	}
+	logout := httptest.NewRequest("POST", "https://app.example/logout", nil)
+	logout.AddCookie(cookie)
+	b.SignOut().ServeHTTP(httptest.NewRecorder(), logout)
+	if code := visit(a); code != http.StatusFound {
+		t.Errorf("the old cookie on server A after signing out on B: status %d, want a redirect to sign in", code)
+	}
+}
+
+func TestSessionsSaveLoadDelete(t *testing.T) {
+	srv := redistest.Start(t)
+	ss := fleetStore(t, srv, redisstore.Options{}).Sessions()
+	ctx := context.Background()
+	if err := ss.Save(ctx, "s1", []byte(`{"n":"adele"}`), samltest.Now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ss.Load(ctx, "s1"); err != nil || string(got) != `{"n":"adele"}` {
+		t.Fatalf("Load = %q, %v", got, err)
+	}
+	if err := ss.Delete(ctx, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.Load(ctx, "s1"); !errors.Is(err, web.ErrNoSession) {
+		t.Errorf("Load after Delete: %v, want web.ErrNoSession", err)
+	}
+	// Another organization's prefix never sees it.
+	other := fleetStore(t, srv, redisstore.Options{Prefix: "ssokit:other:"}).Sessions()
+	ss.Save(ctx, "s2", []byte("x"), samltest.Now.Add(time.Hour))
+	if _, err := other.Load(ctx, "s2"); !errors.Is(err, web.ErrNoSession) {
+		t.Errorf("another prefix loaded the session: %v", err)
 	}
 }

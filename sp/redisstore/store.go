@@ -57,6 +57,7 @@ type Store struct {
 	honours bool   // the client applies context deadlines to its sockets itself
 	replay  string // key prefix for consumed assertion IDs
 	request string // key prefix for outstanding requests
+	session string // key prefix for sessions
 	timeout time.Duration
 	now     func() time.Time
 	logger  *slog.Logger
@@ -82,6 +83,7 @@ func New(client redis.UniversalClient, opts Options) *Store {
 		honours: honoursDeadlines(client),
 		replay:  prefix + "replay:",
 		request: prefix + "request:",
+		session: prefix + "session:",
 		timeout: opts.Timeout,
 		now:     opts.Now,
 		logger:  opts.Logger,

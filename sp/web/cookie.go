@@ -54,32 +54,46 @@ func (c cookieCodec) seal(name string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	payload := base64.RawURLEncoding.EncodeToString(js)
-	value := payload + "." + base64.RawURLEncoding.EncodeToString(c.mac(name, payload))
+	value := c.sealRaw(name, js)
 	if len(name)+len(value) > maxCookieBytes {
 		return "", fmt.Errorf("web: cookie %s would be %d bytes, over the %d-byte limit", name, len(name)+len(value), maxCookieBytes)
 	}
 	return value, nil
 }
 
+// sealRaw encodes raw as base64url(raw) "." base64url(MAC), without a size check.
+func (c cookieCodec) sealRaw(name string, raw []byte) string {
+	payload := base64.RawURLEncoding.EncodeToString(raw)
+	return payload + "." + base64.RawURLEncoding.EncodeToString(c.mac(name, payload))
+}
+
 // open verifies value and decodes it into v.
 func (c cookieCodec) open(name, value string, v any) error {
-	payload, sig, ok := strings.Cut(value, ".")
-	if !ok {
-		return errCookieInvalid
-	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, c.mac(name, payload)) {
-		return errCookieInvalid
-	}
-	js, err := base64.RawURLEncoding.DecodeString(payload)
+	js, err := c.openRaw(name, value)
 	if err != nil {
-		return errCookieInvalid
+		return err
 	}
 	if err := json.Unmarshal(js, v); err != nil {
 		return errCookieInvalid
 	}
 	return nil
+}
+
+// openRaw verifies value and returns what sealRaw sealed.
+func (c cookieCodec) openRaw(name, value string) ([]byte, error) {
+	payload, sig, ok := strings.Cut(value, ".")
+	if !ok {
+		return nil, errCookieInvalid
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, c.mac(name, payload)) {
+		return nil, errCookieInvalid
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return nil, errCookieInvalid
+	}
+	return raw, nil
 }
 
 // pendingCookie is what a request cookie holds. With a RequestStore, ID and ReturnTo

@@ -92,3 +92,35 @@ func ExampleConfig_onLogin() {
 		log.Fatal(err)
 	}
 }
+
+// Gate a handler on an Entra group: the group's Object ID, as Entra's groups claim
+// carries it (Attributes & Claims → Add a group claim). Members pass; others get a 403
+// page; a user whose groups Entra left out (over 150: the groups overage) is told that
+// membership could not be checked, never that they are not a member.
+func ExampleHandlers_RequireGroup() {
+	provider := newProvider()
+	handlers, err := web.New(provider, web.Config{
+		CookieKey:    []byte("example-only-key-of-32-bytes...."),
+		SessionStore: &web.MemorySessionStore{}, // sign-out ends the session on the server too
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	const financeGroup = "5f2b8c1d-7e4a-4b9f-a3c6-1d8e2f0b7a94"
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /saml/consume", handlers.ACS())
+	mux.Handle("POST /logout", handlers.SignOut())
+	mux.Handle("/finance/", handlers.RequireGroup(financeGroup, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := web.SessionFrom(r.Context())
+		fmt.Fprintf(w, "hello %s (object ID %s)", s.DisplayName, s.ObjectID)
+	})))
+
+	// An anonymous visit goes to Entra first.
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "https://app.example/finance/reports", nil))
+	loc, _ := url.Parse(rec.Header().Get("Location"))
+	fmt.Println(rec.Code, loc.Host)
+	// Output:
+	// 302 login.microsoftonline.com
+}

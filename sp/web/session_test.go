@@ -1,11 +1,15 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"github.com/ssokit/saml/sp"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -30,11 +34,32 @@ func entraAssertion(groups int, sessionEnd time.Time) *assertion.Assertion {
 	add("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", "adele@contoso.example")
 	add("http://schemas.microsoft.com/identity/claims/displayname", "Adele Vance")
 	add("http://schemas.microsoft.com/identity/claims/objectidentifier", "4a9f3c1e-7b2d-4f6a-9c8e-1d2b3a4c5e6f")
-	var gs []string
-	for i := range groups {
-		gs = append(gs, fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i))
+	add("http://schemas.microsoft.com/identity/claims/tenantid", "0f1e2d3c-0000-4000-8000-000000000001")
+	add("http://schemas.microsoft.com/ws/2008/06/identity/claims/role", "Reports.Read", "Admin")
+	if groups > 0 {
+		add("http://schemas.microsoft.com/ws/2008/06/identity/claims/groups", groupIDs(groups)...)
 	}
-	add("http://schemas.microsoft.com/ws/2008/06/identity/claims/groups", gs...)
+	return a
+}
+
+// groupIDs are n group object IDs as Entra writes them (random-looking lower-case GUIDs).
+func groupIDs(n int) []string {
+	var gs []string
+	for i := range n {
+		h := sha256.Sum256([]byte(fmt.Sprint("group ", i)))
+		x := hex.EncodeToString(h[:16])
+		gs = append(gs, x[0:8]+"-"+x[8:12]+"-"+x[12:16]+"-"+x[16:20]+"-"+x[20:32])
+	}
+	return gs
+}
+
+// overageAssertion is what Entra sends for a user in more than 150 groups: a link to
+// Microsoft Graph instead of the groups claim.
+func overageAssertion() *assertion.Assertion {
+	a := entraAssertion(0, time.Time{})
+	const link = "http://schemas.microsoft.com/claims/groups.link"
+	a.Attributes[link] = assertion.Attribute{Name: link, Values: []string{"https://graph.windows.net/0f1e2d3c-0000-4000-8000-000000000001/users/4a9f3c1e-7b2d-4f6a-9c8e-1d2b3a4c5e6f/getMemberObjects"}}
+	a.AttributeNames = append(a.AttributeNames, link)
 	return a
 }
 
@@ -49,15 +74,20 @@ func sessionCookie(t *testing.T, rec *httptest.ResponseRecorder) *http.Cookie {
 	return nil
 }
 
-func TestSessionCookieStaysSmallWith150Groups(t *testing.T) {
+// Entra's maximum of 150 group IDs, the identity, two roles and a little app data fit
+// one cookie a browser keeps (under 4 KB), and read back exactly.
+func TestSessionCookieHolds150GroupsUnder4KB(t *testing.T) {
 	w := newWebTest(t, nil, nil)
 	rec := httptest.NewRecorder()
-	if _, err := w.h.StartSession(rec, entraAssertion(150, time.Time{})); err != nil {
+	data := map[string]string{"user": "u-000123"}
+	if _, err := w.h.StartSession(rec, httptest.NewRequest("POST", "/saml/consume", nil), entraAssertion(150, time.Time{}), data); err != nil {
 		t.Fatal(err)
 	}
 	c := sessionCookie(t, rec)
-	if size := len(c.Name) + len(c.Value); size > 700 {
-		t.Errorf("session cookie is %d bytes with 150 groups; it should hold the identity only", size)
+	size := len(c.Name) + len(c.Value)
+	t.Logf("session cookie with 150 groups: %d bytes (name+value); Set-Cookie header %d bytes", size, len(c.String()))
+	if size > maxSessionCookie || len(c.String()) > 4096 {
+		t.Errorf("session cookie is %d bytes (%d with attributes) with 150 groups; browsers keep 4,096", size, len(c.String()))
 	}
 	r := httptest.NewRequest("GET", "/", nil)
 	r.AddCookie(c)
@@ -70,19 +100,79 @@ func TestSessionCookieStaysSmallWith150Groups(t *testing.T) {
 		NameIDFormat: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
 		Issuer:       "https://sts.windows.net/0f1e2d3c-0000-4000-8000-000000000001/",
 		SessionIndex: "_5e1c7a2f-0000-4000-8000-000000000001",
+		ObjectID:     "4a9f3c1e-7b2d-4f6a-9c8e-1d2b3a4c5e6f",
+		TenantID:     "0f1e2d3c-0000-4000-8000-000000000001",
 		Email:        "adele@contoso.example",
 		DisplayName:  "Adele Vance",
+		Groups:       groupIDs(150),
+		Roles:        []string{"Reports.Read", "Admin"},
+		Data:         data,
 		Expires:      reqNow.Add(8 * time.Hour),
+		Seen:         reqNow,
 	}
-	if !sess.Expires.Equal(want.Expires) {
-		t.Errorf("Expires %v, want %v", sess.Expires, want.Expires)
+	if !sess.Expires.Equal(want.Expires) || !sess.Seen.Equal(want.Seen) {
+		t.Errorf("Expires %v Seen %v, want %v %v", sess.Expires, sess.Seen, want.Expires, want.Seen)
 	}
-	sess.Expires = want.Expires
-	if *sess != want {
+	sess.Expires, sess.Seen = want.Expires, want.Seen
+	if !reflect.DeepEqual(*sess, want) {
 		t.Errorf("session %+v\nwant     %+v", *sess, want)
 	}
 	if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode {
 		t.Errorf("session cookie %s: want HttpOnly, Secure, SameSite=Lax", c)
+	}
+}
+
+// Groups that are not GUIDs (Entra can emit names) read back as they came, and a session
+// that cannot fit a cookie is refused with a clear error, never truncated.
+func TestSessionCookieKeepsTextGroupsAndRefusesWhatDoesNotFit(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	a := entraAssertion(0, time.Time{})
+	const claim = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
+	named := []string{"Finance", "4A9F3C1E-7B2D-4F6A-9C8E-1D2B3A4C5E6F", "contoso\\report-readers"}
+	a.Attributes[claim] = assertion.Attribute{Name: claim, Values: named}
+	rec := httptest.NewRecorder()
+	if _, err := w.h.StartSession(rec, httptest.NewRequest("POST", "/", nil), a, nil); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(sessionCookie(t, rec))
+	if sess := w.h.Session(r); sess == nil || !reflect.DeepEqual(sess.Groups, named) {
+		t.Errorf("text groups read back as %v, want %v", sess, named)
+	}
+
+	var many []string
+	for i := range 150 {
+		many = append(many, fmt.Sprint("Contoso group number ", i))
+	}
+	a.Attributes[claim] = assertion.Attribute{Name: claim, Values: many}
+	rec = httptest.NewRecorder()
+	_, err := w.h.StartSession(rec, httptest.NewRequest("POST", "/", nil), a, nil)
+	if !errors.Is(err, ErrSessionTooLarge) || !strings.Contains(err.Error(), "SessionStore") {
+		t.Errorf("150 group names: err = %v, want ErrSessionTooLarge naming SessionStore", err)
+	}
+	if len(rec.Result().Cookies()) != 0 {
+		t.Errorf("a session too large still set %v", rec.Result().Cookies())
+	}
+}
+
+// A user in too many groups arrives with Entra's groups link instead of the groups: the
+// session says so (GroupsOverage), it does not claim the user is in no group.
+func TestSessionRecordsGroupsOverage(t *testing.T) {
+	w := newWebTest(t, nil, nil)
+	rec := httptest.NewRecorder()
+	sess, err := w.h.StartSession(rec, httptest.NewRequest("POST", "/", nil), overageAssertion(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sess.GroupsOverage || len(sess.Groups) != 0 {
+		t.Errorf("overage session: GroupsOverage %v, Groups %v", sess.GroupsOverage, sess.Groups)
+	}
+	c := sessionCookie(t, rec)
+	t.Logf("session cookie with a groups overage: %d bytes (name+value)", len(c.Name)+len(c.Value))
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(c)
+	if got := w.h.Session(r); got == nil || !got.GroupsOverage {
+		t.Errorf("overage did not read back: %+v", got)
 	}
 }
 
@@ -101,7 +191,7 @@ func TestSessionLifetimeIsBoundedByIdPAndMaxAge(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWebTest(t, nil, func(hc *Config) { hc.SessionMaxAge = tt.maxAge })
 			rec := httptest.NewRecorder()
-			sess, err := w.h.StartSession(rec, entraAssertion(0, tt.sessionEnd))
+			sess, err := w.h.StartSession(rec, httptest.NewRequest("POST", "/saml/consume", nil), entraAssertion(0, tt.sessionEnd), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +207,7 @@ func TestSessionLifetimeIsBoundedByIdPAndMaxAge(t *testing.T) {
 
 func TestStartSessionRefusesEndedIdPSession(t *testing.T) {
 	w := newWebTest(t, nil, nil)
-	if _, err := w.h.StartSession(httptest.NewRecorder(), entraAssertion(0, reqNow)); err == nil {
+	if _, err := w.h.StartSession(httptest.NewRecorder(), httptest.NewRequest("POST", "/saml/consume", nil), entraAssertion(0, reqNow), nil); err == nil {
 		t.Error("started a session the IdP already ended")
 	}
 }
@@ -125,7 +215,7 @@ func TestStartSessionRefusesEndedIdPSession(t *testing.T) {
 func TestSessionIsRefusedWhenExpiredOrTampered(t *testing.T) {
 	w := newWebTest(t, nil, func(hc *Config) { hc.SessionMaxAge = time.Hour })
 	rec := httptest.NewRecorder()
-	if _, err := w.h.StartSession(rec, entraAssertion(0, time.Time{})); err != nil {
+	if _, err := w.h.StartSession(rec, httptest.NewRequest("POST", "/saml/consume", nil), entraAssertion(0, time.Time{}), nil); err != nil {
 		t.Fatal(err)
 	}
 	good := sessionCookie(t, rec)
@@ -184,7 +274,7 @@ func TestRequireLogin(t *testing.T) {
 	})
 	t.Run("signed-in user reaches the page", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		w.h.StartSession(rec, entraAssertion(0, time.Time{}))
+		w.h.StartSession(rec, httptest.NewRequest("POST", "/saml/consume", nil), entraAssertion(0, time.Time{}), nil)
 		got := w.do(app, httptest.NewRequest("GET", "/reports", nil), sessionCookie(t, rec))
 		if got.Code != http.StatusOK || got.Body.String() != "hello adele@contoso.example" {
 			t.Errorf("status %d body %q", got.Code, got.Body)
@@ -205,7 +295,7 @@ func TestEndSessionDeletesSessionCookie(t *testing.T) {
 func BenchmarkSessionCookieRead(b *testing.B) {
 	w := newWebTest(b, nil, nil)
 	rec := httptest.NewRecorder()
-	if _, err := w.h.StartSession(rec, entraAssertion(150, time.Time{})); err != nil {
+	if _, err := w.h.StartSession(rec, httptest.NewRequest("POST", "/saml/consume", nil), entraAssertion(150, time.Time{}), nil); err != nil {
 		b.Fatal(err)
 	}
 	r := httptest.NewRequest("GET", "/", nil)
@@ -230,7 +320,7 @@ func TestSessionIsBoundToItsSPAndIdP(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			orgB := newWebTest(t, edit, nil)
 			rec := httptest.NewRecorder()
-			if _, err := orgB.h.StartSession(rec, entraAssertion(0, time.Time{})); err != nil {
+			if _, err := orgB.h.StartSession(rec, httptest.NewRequest("POST", "/saml/consume", nil), entraAssertion(0, time.Time{}), nil); err != nil {
 				t.Fatal(err)
 			}
 			c := sessionCookie(t, rec)

@@ -36,6 +36,30 @@ type Config struct {
 	// SessionNotOnOrAfter, when earlier, ends the session sooner.
 	SessionMaxAge time.Duration
 
+	// IdleTimeout ends a session that has not been used (through RequireLogin,
+	// RequireGroup or RequireRole) for this long. Zero means no idle limit.
+	IdleTimeout time.Duration
+
+	// SessionStore keeps sessions on the server (MemorySessionStore for one process,
+	// sp/redisstore for a fleet); the cookie then carries only a random session ID.
+	// Nil means cookie-only sessions: the whole session is in the signed cookie
+	// (up to 3,900 bytes: Entra's 150 group IDs fit), no server state.
+	//
+	// What a cookie-only session cannot do: be revoked. EndSession and SignOut only ask
+	// the browser to delete the cookie; a copy of it (taken by malware, a shared
+	// computer, a proxy log) keeps working until it expires (SessionMaxAge,
+	// IdleTimeout if the copy is not used). With a SessionStore, ending a session
+	// deletes it on the server and every copy stops working at once.
+	SessionStore SessionStore
+
+	// SignInURL is where the "signed out" page's "Sign in again" link points, e.g. the
+	// path the Login handler is mounted on. Empty means the page has no link.
+	SignInURL string
+
+	// SignedOutURL, when set, is where SignOut sends the browser instead of showing its
+	// own "signed out" page: a path on this site or an AllowedReturnOrigins URL.
+	SignedOutURL string
+
 	// MaxPendingLogins is how many logins one browser may have under way at once (one
 	// per tab). Zero means 5; starting one more forgets the oldest.
 	MaxPendingLogins int
@@ -88,6 +112,7 @@ type Handlers struct {
 	postBinding  bool          // send AuthnRequests with HTTP-POST
 	logger       *slog.Logger
 	codec        cookieCodec
+	origin       string    // scheme://host of the ACS URL: this site, for SignOut
 	secure       bool      // the ACS URL is https: cookies get Secure, __Host- and SameSite=None
 	metadata     []byte    // rendered once: the SP's Config does not change
 	rand         io.Reader // nil means crypto/rand; tests replace it
@@ -144,6 +169,15 @@ func New(s *sp.SP, cfg Config) (*Handlers, error) {
 	if h.cfg.DefaultReturnTo == "" {
 		h.cfg.DefaultReturnTo = "/"
 	}
+	for field, v := range map[string]string{"SignInURL": h.cfg.SignInURL, "SignedOutURL": h.cfg.SignedOutURL} {
+		if v != "" && !safeReturnTo(v, h.cfg.AllowedReturnOrigins) {
+			return nil, fmt.Errorf("web: Config.%s %q is neither a path on this site nor in AllowedReturnOrigins", field, v)
+		}
+	}
+	if h.cfg.IdleTimeout < 0 {
+		return nil, fmt.Errorf("web: Config.IdleTimeout is negative (%v)", h.cfg.IdleTimeout)
+	}
+	h.origin = originOf(acs)
 	if !safeReturnTo(h.cfg.DefaultReturnTo, h.cfg.AllowedReturnOrigins) {
 		return nil, fmt.Errorf("web: Config.DefaultReturnTo %q is neither a path on this site nor in AllowedReturnOrigins", h.cfg.DefaultReturnTo)
 	}
@@ -184,6 +218,12 @@ func (h *Handlers) startLogin(w http.ResponseWriter, r *http.Request, returnTo s
 		return
 	}
 	opts := h.cfg.RequestOptions
+	if c, err := r.Cookie(h.signedOutCookieName()); err == nil && c.Value != "" {
+		// This browser signed out here; its IdP session may live on. Ask for a fresh
+		// authentication rather than signing the same account straight back in.
+		opts = append(append([]sp.RequestOption(nil), opts...), sp.ForceAuthn())
+		h.expire(w, h.signedOutCookieName())
+	}
 	var (
 		redirect string
 		form     *sp.PostForm
@@ -295,7 +335,7 @@ func (h *Handlers) ACS() http.Handler {
 			}
 			return
 		}
-		if _, err := h.StartSession(w, a); err != nil {
+		if _, err := h.StartSession(w, r, a, nil); err != nil {
 			h.fail(w, r, http.StatusForbidden, err)
 			return
 		}

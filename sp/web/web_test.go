@@ -384,7 +384,7 @@ func TestLoginLeavesCookiesOfAnSPWhoseNameExtendsOurs(t *testing.T) {
 	y := newWebTest(t, func(c *sp.Config) { c.EntityID = "https://app.example/other/saml" }, func(hc *Config) { hc.CookieName = "X-req" })
 	_, _, yPending := y.login("/y")
 	rec := httptest.NewRecorder()
-	if _, err := y.h.StartSession(rec, entraAssertion(0, time.Time{})); err != nil {
+	if _, err := y.h.StartSession(rec, httptest.NewRequest("POST", "/saml/consume", nil), entraAssertion(0, time.Time{}), nil); err != nil {
 		t.Fatal(err)
 	}
 	ySession := sessionCookie(t, rec)

@@ -1,0 +1,122 @@
+package web
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// ErrNoSession is what a SessionStore's Load returns, wrapped or not, for a session it
+// does not hold: never saved, ended, or expired.
+var ErrNoSession = errors.New("web: no such session")
+
+// SessionStore keeps sessions on the server. The session cookie then carries only a
+// random session ID, so ending a session (EndSession, the SignOut handler, later Single
+// Logout) ends it for every copy of the cookie, and a session may hold more than a
+// cookie can (groups, roles, Data). MemorySessionStore serves one process;
+// sp/redisstore's Store serves a fleet.
+type SessionStore interface {
+	// Save stores data under id until the given time, replacing what was there.
+	Save(ctx context.Context, id string, data []byte, until time.Time) error
+	// Load returns what Save stored under id, or an error wrapping ErrNoSession. Any
+	// other error means the store could not answer: the request is refused, not
+	// treated as signed out.
+	Load(ctx context.Context, id string) ([]byte, error)
+	// Delete forgets id. Deleting an unknown id is not an error.
+	Delete(ctx context.Context, id string) error
+}
+
+// MemorySessionStore is a SessionStore for a single process. Its zero value is ready to
+// use. It holds at most Max sessions (zero means 100,000); when full, the session
+// closest to expiry is forgotten (that user signs in again). Sessions are lost when the
+// process restarts.
+type MemorySessionStore struct {
+	// Now is the clock that expires sessions: give it the SP's Config.Now when that is
+	// not the real clock. Nil means time.Now.
+	Now func() time.Time
+	// Max bounds the number of sessions. Zero means 100,000.
+	Max int
+
+	mu      sync.Mutex
+	entries map[string]memorySession
+	order   expiryHeap
+}
+
+type memorySession struct {
+	data  []byte
+	until time.Time
+}
+
+func (m *MemorySessionStore) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// Save implements SessionStore.
+func (m *MemorySessionStore) Save(_ context.Context, id string, data []byte, until time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.entries == nil {
+		m.entries = make(map[string]memorySession)
+	}
+	limit := m.Max
+	if limit <= 0 {
+		limit = 100_000
+	}
+	now := m.now()
+	for len(m.order) > 0 && !now.Before(m.order[0].until) {
+		m.forgetFirst()
+	}
+	if _, ok := m.entries[id]; !ok {
+		for len(m.entries) >= limit {
+			m.forgetFirst()
+		}
+	}
+	m.entries[id] = memorySession{data: append([]byte(nil), data...), until: until}
+	heap.Push(&m.order, expiry{id: id, until: until})
+	if len(m.order) > 2*limit {
+		m.order = m.order[:0]
+		for k, e := range m.entries {
+			m.order = append(m.order, expiry{id: k, until: e.until})
+		}
+		heap.Init(&m.order)
+	}
+	return nil
+}
+
+func (m *MemorySessionStore) forgetFirst() {
+	e := heap.Pop(&m.order).(expiry)
+	if cur, ok := m.entries[e.id]; ok && cur.until.Equal(e.until) {
+		delete(m.entries, e.id)
+	}
+}
+
+// Load implements SessionStore.
+func (m *MemorySessionStore) Load(_ context.Context, id string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.entries[id]
+	if !ok || !m.now().Before(e.until) {
+		return nil, ErrNoSession
+	}
+	return append([]byte(nil), e.data...), nil
+}
+
+// Delete implements SessionStore.
+func (m *MemorySessionStore) Delete(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.entries, id)
+	return nil
+}
+
+// Len returns the number of sessions held, expired ones not yet forgotten included.
+func (m *MemorySessionStore) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries)
+}
