@@ -98,7 +98,7 @@ func (m *Manager) handlers(o *Org) (*web.Handlers, error) {
 				}
 				return m.cfg.OnLogin(w, r, cur.org, a, returnTo)
 			}
-			if _, err := h.StartSession(w, a); err != nil {
+			if _, err := h.StartSession(w, r, a, nil); err != nil {
 				return err
 			}
 			w.Header().Set("Cache-Control", "no-store")
