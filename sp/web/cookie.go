@@ -20,6 +20,8 @@ const maxCookieBytes = 3072
 // another server with another key, or moved to another name.
 var errCookieInvalid = errors.New("cookie signature does not verify")
 
+var strictB64 = base64.RawURLEncoding.Strict()
+
 // cookieCodec seals small values into cookies with HMAC-SHA256. The MAC covers the
 // cookie's name too, so a value cannot be moved from one cookie to another (e.g. a
 // pending request to another RelayState, or a request cookie to the session).
@@ -85,11 +87,13 @@ func (c cookieCodec) openRaw(name, value string) ([]byte, error) {
 	if !ok {
 		return nil, errCookieInvalid
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	// Strict: the unused low bits of the last character must be zero, so each sealed
+	// value has exactly one spelling (a lax decoder took four spellings of one MAC).
+	got, err := strictB64.DecodeString(sig)
 	if err != nil || !hmac.Equal(got, c.mac(name, payload)) {
 		return nil, errCookieInvalid
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	raw, err := strictB64.DecodeString(payload)
 	if err != nil {
 		return nil, errCookieInvalid
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -49,3 +50,28 @@ func TestCookieCodecRefusesOversizedValues(t *testing.T) {
 		t.Error("sealed a cookie over the size limit")
 	}
 }
+
+// A MAC spelled another way (same bytes, other unused low bits in the last base64
+// character) does not open: each sealed value has one spelling.
+func TestCookieCodecRefusesAnotherSpellingOfTheMAC(t *testing.T) {
+	c := cookieCodec{key: []byte(strings.Repeat("k", 32))}
+	for i := range 64 {
+		value, err := c.seal("saml-req-rsA", pendingCookie{ID: fmt.Sprint("id", i), Expires: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := strings.IndexByte(b64Alphabet, value[len(value)-1])
+		for alt := last &^ 3; alt < last&^3+4; alt++ {
+			if alt == last {
+				continue
+			}
+			respelled := value[:len(value)-1] + string(b64Alphabet[alt])
+			var p pendingCookie
+			if err := c.open("saml-req-rsA", respelled, &p); err == nil {
+				t.Fatalf("%s opened as %s", respelled, value)
+			}
+		}
+	}
+}
+
+const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
