@@ -81,7 +81,7 @@ func checkDecryption(st *state) Check {
 	}
 	if len(st.sp.decryptKeys) == 0 {
 		return failed(ErrMalformed, name, "an unencrypted Assertion (this SP has no Key)", "an EncryptedAssertion",
-			fix(CodeTokenEncryptionKey, "set Config.Key to the key pair whose certificate the IdP encrypts to, or turn off token encryption in the IdP (Entra: Token encryption)"))
+			fix(CodeTokenEncryptionKey, "configure this SP's key pair (the one whose certificate is uploaded in Entra under Token encryption), or turn off Token encryption in Entra"))
 	}
 	// A ciphertext the Response's signature should authenticate is never decrypted
 	// unauthenticated: Validate stops at the failed signature, and Diagnose must not
@@ -95,7 +95,7 @@ func checkDecryption(st *state) Check {
 	// not even an admin-facing report becomes a decryption oracle.
 	undecryptable := func() Check {
 		return failed(ErrMalformed, name, "an EncryptedAssertion for this SP's key", errDecrypt.Error(),
-			fix(CodeTokenEncryptionCertificate, "upload this SP's certificate as the IdP's token-encryption certificate, or configure the key pair it encrypts to in Config.Key / Config.DecryptionKeys"))
+			fix(CodeTokenEncryptionCertificate, "in Entra, under Token encryption, upload this SP's certificate and make it active; while changing SP keys, keep the previous key pair configured here as well"))
 	}
 	// Decrypt the copy the Response signature verified, when there is one.
 	enc := st.encrypted
@@ -188,7 +188,7 @@ func (s *SP) decrypt(enc *etree.Element) (plain []byte, ok int, err error) {
 	}
 	if !content.gcm && s.cfg.RequireAuthenticatedEncryption {
 		return nil, 0, &refusal{"AES-GCM content encryption (RequireAuthenticatedEncryption)", "EncryptionMethod " + quote(algorithmOf(data[0], nsXMLEnc)),
-			"configure the IdP to encrypt with AES-GCM, or clear RequireAuthenticatedEncryption (Entra encrypts with AES-CBC: sign the Response instead)"}
+			"configure the IdP to encrypt with AES-GCM, or accept AES-CBC in this SP (Entra encrypts with AES-CBC: then have it sign the Response, Signing Option \"Sign SAML response and assertion\")"}
 	}
 	// Each EncryptedKey would cost an RSA decryption, and nothing is authenticated yet:
 	// an attacker could post hundreds. IdPs (Entra among them) send exactly one, inside
@@ -346,7 +346,7 @@ func keyTransport(ek *etree.Element, keySize int, allowV15 bool) (crypto.Decrypt
 	case algRSA15:
 		if !allowV15 {
 			return nil, &refusal{oaep, "RSA PKCS#1 v1.5 key transport (rsa-1_5), open to Bleichenbacher's attack",
-				"configure the IdP to wrap the key with RSA-OAEP (Entra does), or set InsecureAllowRSA15KeyTransport"}
+				"configure the IdP to wrap the key with RSA-OAEP (Entra does); RSA PKCS#1 v1.5 is accepted only where this SP is explicitly configured to allow it insecurely"}
 		}
 		return &rsa.PKCS1v15DecryptOptions{SessionKeyLen: keySize}, nil
 	case algRSAOAEPMGF1P, algRSAOAEP:

@@ -75,8 +75,16 @@ func TestEveryFixHasACode(t *testing.T) {
 					if !ok || known[c.Name] == "" {
 						t.Errorf("%s: fix(…) without a Code… constant", fset.Position(n.Pos()))
 					}
+					noGoNames(t, fset, n.Args[1])
+				}
+			case *ast.AssignStmt:
+				if sel, ok := n.Lhs[0].(*ast.SelectorExpr); ok && sel.Sel.Name == "Fix" {
+					noGoNames(t, fset, n.Rhs[0])
 				}
 			case *ast.CompositeLit:
+				if id, ok := n.Type.(*ast.Ident); ok && id.Name == "refusal" && len(n.Elts) == 3 {
+					noGoNames(t, fset, n.Elts[2])
+				}
 				if id, ok := n.Type.(*ast.Ident); !ok || id.Name != "Error" {
 					return true
 				}
@@ -86,6 +94,7 @@ func TestEveryFixHasACode(t *testing.T) {
 						switch kv.Key.(*ast.Ident).Name {
 						case "Fix":
 							hasFix = true
+							noGoNames(t, fset, kv.Value)
 						case "FixCode":
 							hasCode = true
 						}
@@ -160,4 +169,22 @@ func TestProblemOf(t *testing.T) {
 	if _, ok := ProblemOf(errors.New("other")); ok {
 		t.Error("ProblemOf found a problem in an unrelated error")
 	}
+}
+
+// goNames are this package's Go names an admin does not see in any portal; advice says
+// what to change in words (an app words its own controls by the advice's code).
+var goNames = []string{"Config.", "Limits.", "RequireSigned", "RequireAuthenticated", "Insecure", "AllowIdPInitiated", "ClockSkew", "MaxIssueDelay", "DecryptionKeys"}
+
+func noGoNames(t *testing.T, fset *token.FileSet, e ast.Expr) {
+	t.Helper()
+	ast.Inspect(e, func(n ast.Node) bool {
+		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			for _, g := range goNames {
+				if strings.Contains(lit.Value, g) {
+					t.Errorf("%s: advice names the Go field %q: %s", fset.Position(lit.Pos()), g, lit.Value)
+				}
+			}
+		}
+		return true
+	})
 }

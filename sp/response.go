@@ -21,7 +21,7 @@ func checkSize(st *state) Check {
 			fix(CodePostBinding, "post the IdP's response to the ACS URL as the SAMLResponse form field (HTTP-POST binding)"))
 	case n > lim:
 		return failed(ErrMalformed, "size", "at most "+strconv.Itoa(lim)+" bytes", strconv.Itoa(n)+" bytes",
-			fix(CodeSizeLimit, "the response is far larger than any login needs; if it is genuine, raise Config.Limits.MaxEncodedSize", "limit", "MaxEncodedSize", "value", strconv.Itoa(lim)))
+			fix(CodeSizeLimit, "the response is far larger than any login needs; if it is genuine, raise this SP's response size limit", "limit", "MaxEncodedSize", "value", strconv.Itoa(lim)))
 	}
 	return passed("at most "+strconv.Itoa(lim)+" bytes", strconv.Itoa(n)+" bytes")
 }
@@ -40,7 +40,7 @@ func checkBase64(st *state) Check {
 	}
 	if max := base64.StdEncoding.DecodedLen(len(s)); max > st.sp.limits.MaxDecodedSize+3 {
 		return failed(ErrMalformed, "base64", "at most "+strconv.Itoa(st.sp.limits.MaxDecodedSize)+" bytes of XML",
-			"about "+strconv.Itoa(max)+" bytes", fix(CodeSizeLimit, "raise Config.Limits.MaxDecodedSize if the response is genuine", "limit", "MaxDecodedSize", "value", strconv.Itoa(st.sp.limits.MaxDecodedSize)))
+			"about "+strconv.Itoa(max)+" bytes", fix(CodeSizeLimit, "if the response is genuine, raise this SP's response size limit", "limit", "MaxDecodedSize", "value", strconv.Itoa(st.sp.limits.MaxDecodedSize)))
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err == nil && len(b) == 0 {

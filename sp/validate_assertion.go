@@ -85,7 +85,7 @@ func (st *state) window(name, what string, el *etree.Element, requireEnd bool) C
 		desc = what + " from " + fmtTime(t) + strings.TrimPrefix(desc, what)
 		if st.now.Add(skew).Before(t) {
 			return failed(ErrExpired, name, desc+" (±"+skew.String()+")", "now is "+fmtTime(st.now)+", before NotBefore",
-				fix(CodeClock, "the IdP's clock or this server's is wrong; check NTP on this server (or raise ClockSkew)", "skew", skew.String()))
+				fix(CodeClock, "the IdP's clock or this server's is wrong; check NTP on this server (or allow more clock skew in this SP)", "skew", skew.String()))
 		}
 	}
 	if !end.IsZero() {
@@ -142,11 +142,11 @@ func checkIssueInstant(st *state) Check {
 		}
 		if t.After(st.now.Add(skew)) {
 			return failed(ErrExpired, name, want, "issued at "+fmtTime(t)+", in the future",
-				fix(CodeClock, "the IdP's clock or this server's is wrong; check NTP on this server (or raise ClockSkew)", "skew", skew.String()))
+				fix(CodeClock, "the IdP's clock or this server's is wrong; check NTP on this server (or allow more clock skew in this SP)", "skew", skew.String()))
 		}
 		if t.Before(st.now.Add(-delay - skew)) {
 			return failed(ErrExpired, name, want, "issued at "+fmtTime(t),
-				fix(CodeTooOld, "the response is too old: sign in again (MaxIssueDelay is "+delay.String()+")", "max_issue_delay", delay.String()))
+				fix(CodeTooOld, "the response is too old: sign in again (this SP accepts responses up to "+delay.String()+" old)", "max_issue_delay", delay.String()))
 		}
 		if el == st.assertionEl() {
 			st.issueInstant = t
@@ -217,7 +217,7 @@ func checkInResponseTo(st *state) Check {
 	if id == "" {
 		if !st.sp.cfg.AllowIdPInitiated {
 			return failed(ErrUnsolicited, name, want, "no InResponseTo (IdP-initiated login)",
-				fix(CodeIdPInitiated, "start sign-in from this application, or set AllowIdPInitiated to accept logins started at the IdP (e.g. My Apps)"))
+				fix(CodeIdPInitiated, "start sign-in from this application, or allow IdP-initiated sign-in in this SP to accept logins started at the IdP (e.g. My Apps)"))
 		}
 		return passed(want, "none (IdP-initiated)")
 	}

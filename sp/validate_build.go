@@ -139,7 +139,7 @@ func (s *SP) addAttribute(a *assertion.Assertion, at *etree.Element) Check {
 		}
 		if len(attr.Values) >= s.limits.MaxAttributeValues {
 			return failed(ErrMalformed, name, "at most "+strconv.Itoa(s.limits.MaxAttributeValues)+" values per attribute",
-				"more in "+quote(n), fix(CodeAttributeValues, "raise Config.Limits.MaxAttributeValues if this is genuine", "limit", strconv.Itoa(s.limits.MaxAttributeValues), "attribute", n))
+				"more in "+quote(n), fix(CodeAttributeValues, "send fewer values (Entra: Attributes & Claims, e.g. only the groups assigned to the application), or raise this SP's limit on values per attribute", "limit", strconv.Itoa(s.limits.MaxAttributeValues), "attribute", n))
 		}
 		attr.Values = append(attr.Values, elText(v))
 	}

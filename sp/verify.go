@@ -25,7 +25,7 @@ func checkResponseSignature(st *state) Check {
 	if st.respSig == nil {
 		if st.sp.cfg.RequireSignedResponse {
 			return failed(ErrSignature, name, "a signed Response", "an unsigned Response",
-				fix(CodeRequireSignedResponse, "in Entra, set Signing Option to \"Sign SAML response and assertion\" (or \"Sign SAML response\"), or clear RequireSignedResponse"))
+				fix(CodeRequireSignedResponse, "in Entra, set Signing Option to \"Sign SAML response and assertion\" (or \"Sign SAML response\"), or stop requiring a signed Response in this SP"))
 		}
 		return notApplicable("the Response is not signed")
 	}
@@ -43,7 +43,7 @@ func checkAssertionSignature(st *state) Check {
 	if st.assertSig == nil {
 		if st.sp.cfg.RequireSignedAssertion {
 			return failed(ErrSignature, name, "a signed Assertion", "an unsigned Assertion",
-				fix(CodeRequireSignedAssertion, "in Entra, set Signing Option to \"Sign SAML assertion\" or \"Sign SAML response and assertion\", or clear RequireSignedAssertion"))
+				fix(CodeRequireSignedAssertion, "in Entra, set Signing Option to \"Sign SAML assertion\" or \"Sign SAML response and assertion\", or stop requiring signed assertions in this SP"))
 		}
 		return notApplicable("the Assertion is not signed")
 	}
@@ -204,7 +204,7 @@ func (s *SP) signatureError(check string, err error) *Error {
 	case errors.Is(de, xmldsig.ErrAlgorithm):
 		e.Expected = "RSA-SHA256 (or SHA-384/512)"
 		e.Received = de.Reason
-		e.Fix = "in Entra, set Signing Algorithm to SHA-256 (SHA-1 is accepted only with InsecureAllowSHA1)"
+		e.Fix = "in Entra, set Signing Algorithm to SHA-256 (SHA-1 is refused unless this SP is explicitly configured to accept it insecurely)"
 		e.FixCode = CodeSigningAlgorithm
 	default:
 		e.Expected = "an enveloped signature of the element it is in, per the SAML signature profile"
