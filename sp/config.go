@@ -110,6 +110,18 @@ type Config struct {
 	// Logger receives the administrator-facing reason of every rejected response. Nil
 	// means no logging.
 	Logger *slog.Logger
+
+	// RejectExpiredCertificates refuses a signature made with a configured IdP
+	// certificate outside its validity dates. False, the default, treats configured
+	// certificates as pinned trust anchors whose dates are reported (Diagnose's "signer
+	// validity", certs.ExpiringCertificates), not enforced: Entra keeps signing with an
+	// expired certificate until an admin activates a new one, and refusing it then locks
+	// everyone out at once.
+	RejectExpiredCertificates bool
+
+	// SignerLog records which configured certificate signed each accepted response, for
+	// Signers ("Entra still signs with X; Y has not signed yet"). Nil records nothing.
+	SignerLog SignerLog
 }
 
 const (

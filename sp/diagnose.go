@@ -62,6 +62,7 @@ func (s *SP) Diagnose(ctx context.Context, samlResponse string, requestIDs ...st
 	d := &Diagnosis{Checks: r.checks, Signed: r.assertion, OK: r.err == nil}
 	if d.OK {
 		d.Assertion = r.assertion
+		s.recordSigner(ctx, r.assertion)
 	}
 	return d
 }

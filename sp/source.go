@@ -118,6 +118,7 @@ func (r *Refreshing) ValidateResponse(ctx context.Context, samlResponse string, 
 		s.logRejection(ctx, res.err)
 		return nil, res.err
 	}
+	s.recordSigner(ctx, res.assertion)
 	return res.assertion, nil
 }
 
@@ -138,6 +139,15 @@ func (r *Refreshing) Diagnose(ctx context.Context, samlResponse string, requestI
 		}
 	}
 	return d, nil
+}
+
+// Signers is SP.Signers for the IdP the source trusts now.
+func (r *Refreshing) Signers(ctx context.Context) (*SignerReport, error) {
+	s, err := r.SP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Signers(ctx)
 }
 
 // retry asks the source about signer and returns the SP to validate with again, if

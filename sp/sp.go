@@ -110,5 +110,6 @@ func (s *SP) ValidateResponse(ctx context.Context, samlResponse string, requestI
 		s.logRejection(ctx, r.err)
 		return nil, r.err
 	}
+	s.recordSigner(ctx, r.assertion)
 	return r.assertion, nil
 }

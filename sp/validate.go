@@ -83,6 +83,7 @@ var pipeline = []check{
 	{name: "decryption", gate: true, run: checkDecryption},
 	{name: "assertion signature", run: checkAssertionSignature},
 	{name: "signature coverage", run: checkCoverage},
+	{name: "signer validity", run: checkSignerValidity},
 	{name: "version", run: checkVersion},
 	{name: "status", run: checkStatus},
 	{name: "destination", run: checkDestination},
