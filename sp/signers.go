@@ -232,8 +232,9 @@ func checkSignerValidity(st *state) Check {
 		}
 		got := "signed by " + certs.Thumbprint(c) + ", which " + bad
 		if st.sp.cfg.RejectExpiredCertificates {
-			return failed(ErrSignature, name, want, got,
-				"in Entra, under SAML Certificates, create a new certificate, select \"Make certificate active\", and configure it here (or use the App Federation Metadata Url)")
+			return failed(ErrSignature, name, want, got, fix(CodeSigningCertificate,
+				"in Entra, under SAML Certificates, create a new certificate, select \"Make certificate active\", and configure it here (or use the App Federation Metadata Url)",
+				"thumbprint", certs.Thumbprint(c)))
 		}
 		notes = append(notes, got)
 	}
