@@ -16,10 +16,13 @@ func (s *SP) logRejection(ctx context.Context, err error) {
 	if s.cfg.Logger == nil {
 		return
 	}
-	attrs := []slog.Attr{slog.String("error", err.Error())}
+	attrs := []slog.Attr{slog.Any("err", err)}
 	var e *Error
 	if errors.As(err, &e) {
 		attrs = append(attrs, slog.String("check", e.Check))
+	}
+	if ref, ok := refFrom(ctx); ok {
+		attrs = append(attrs, slog.String("ref", ref))
 	}
 	s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "saml: response rejected", attrs...)
 }

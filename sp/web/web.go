@@ -314,9 +314,11 @@ func (h *Handlers) ACS() http.Handler {
 			}
 		}
 
-		a, err := h.sp.ValidateResponse(r.Context(), samlResponse, ids...)
+		// The SP logs a rejection itself, once, with the check that failed and ref.
+		ref := newCorrelationRef(h.rand)
+		a, err := h.sp.ValidateResponse(sp.WithRef(r.Context(), ref), samlResponse, ids...)
 		if err != nil {
-			h.fail(w, r, http.StatusForbidden, err)
+			h.show(w, r, http.StatusForbidden, err, ref)
 			return
 		}
 		if len(ids) == 0 {
@@ -390,7 +392,17 @@ var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
 // configuration an end user has no business seeing.
 func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
 	ref := newCorrelationRef(h.rand)
-	h.logger.WarnContext(r.Context(), "saml: sign-in failed", "ref", ref, "status", status, "err", err)
+	attrs := []any{"ref", ref, "status", status, "err", err}
+	var e *sp.Error
+	if errors.As(err, &e) && e.Check != "" {
+		attrs = append(attrs, "check", e.Check)
+	}
+	h.logger.WarnContext(r.Context(), "saml: sign-in failed", attrs...)
+	h.show(w, r, status, err, ref)
+}
+
+// show answers a failure already logged under ref: OnError, or the generic page.
+func (h *Handlers) show(w http.ResponseWriter, r *http.Request, status int, err error, ref string) {
 	if h.cfg.OnError != nil {
 		h.cfg.OnError(w, r, err, ref)
 		return

@@ -440,3 +440,45 @@ func TestOnLoginGetsTheCheckedReturnToNotTheQueryRelayState(t *testing.T) {
 		t.Errorf("returnTo %q (want DefaultReturnTo /), FormValue %q (the unchecked query value)", returnTo, raw)
 	}
 }
+
+// Each rejection is logged once, in one record that has both the reference the user's
+// page quotes and the check that failed.
+func TestACSLogsEachRejectionOnceWithRefAndCheck(t *testing.T) {
+	idp := samltest.DefaultIdP()
+	w := newWebTest(t, func(c *sp.Config) {
+		g := genConfig(idp)
+		c.EntityID, c.ACSURL, c.IdP, c.Now = g.EntityID, g.ACSURL, g.IdP, g.Now
+	}, nil)
+	relayState, id, cookie := w.login("/")
+	form := url.Values{"RelayState": {relayState},
+		"SAMLResponse": {genResponse(t, idp, samltest.Options{InResponseTo: id, Audience: "https://someone-else.example/"})}}
+	r := httptest.NewRequest("POST", "/saml/consume", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := w.do(w.h.ACS(), r, cookie)
+	w.checkRefusal(rec, http.StatusForbidden, "someone-else.example")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(w.logs.String()), "\n") {
+		if strings.Contains(l, "someone-else.example") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "check=audience") || !strings.Contains(lines[0], "ref=") {
+		t.Errorf("want one record with ref= and check=audience, got %d:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+}
+
+// Config.Logger nil means no logging, in the handlers too (not slog.Default).
+func TestNilLoggerMeansNoLogging(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	w := newWebTest(t, func(c *sp.Config) { c.Logger = nil }, nil)
+	relayState, _, _ := w.login("/")
+	if rec := w.do(w.h.ACS(), acsPost(relayState)); rec.Code != http.StatusForbidden {
+		t.Fatalf("control: status %d", rec.Code)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("logged to slog.Default with a nil Config.Logger:\n%s", &buf)
+	}
+}
