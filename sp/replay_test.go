@@ -176,3 +176,26 @@ func TestReplayKeysAreScopedBySPIdPAndKind(t *testing.T) {
 		t.Fatalf("an assertion ID equal to its request ID collided with it: %v", err)
 	}
 }
+
+// New copies the IdP: a caller that later changes the *metadata.IdP it passed (adds a
+// certificate, renames the issuer) changes nothing about whom the SP trusts.
+func TestNewCopiesTheIdP(t *testing.T) {
+	idp := samltest.DefaultIdP()
+	cfg := genConfig(idp)
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker := samltest.AttackerIdP()
+	cfg.IdP.Certificates[0] = attacker.Cert
+	cfg.IdP.Certificates = append(cfg.IdP.Certificates, attacker.Cert)
+	cfg.IdP.EntityID = "https://evil.example/"
+	s.Config().IdP.Certificates[0] = attacker.Cert // nor through Config()
+	ctx := context.Background()
+	if _, err := s.ValidateResponse(ctx, genResponse(t, attacker, samltest.Options{AssertionID: samltest.ID("forged")}), samltest.RequestID); !errors.Is(err, ErrSignature) {
+		t.Errorf("a response signed with the certificate added after New: %v, want ErrSignature", err)
+	}
+	if _, err := s.ValidateResponse(ctx, genResponse(t, idp, samltest.Options{}), samltest.RequestID); err != nil {
+		t.Errorf("control: the genuine IdP's response after the caller's edits: %v", err)
+	}
+}

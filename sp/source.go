@@ -158,7 +158,7 @@ func (r *Refreshing) retry(ctx context.Context, s *SP, signer *x509.Certificate)
 		return nil, false
 	}
 	again, err := r.spFor(idp)
-	if err != nil {
+	if err != nil || again == s {
 		return nil, false
 	}
 	return again, true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ssokit/saml/assertion"
@@ -53,6 +54,12 @@ func New(cfg Config) (*SP, error) {
 			return nil, fmt.Errorf("saml: Config.IdP.Certificates[%d] is nil", i)
 		}
 	}
+	// Trust is what cfg says now: copy what the caller could change later through the
+	// pointers and slices it keeps (the IdP, its certificate list, the SP's keys).
+	idp := *cfg.IdP
+	idp.Certificates = slices.Clone(cfg.IdP.Certificates)
+	cfg.IdP = &idp
+	cfg.DecryptionKeys = slices.Clone(cfg.DecryptionKeys)
 	s := &SP{
 		cfg:    cfg,
 		skew:   cfg.ClockSkew,
@@ -87,8 +94,16 @@ func New(cfg Config) (*SP, error) {
 	return s, nil
 }
 
-// Config returns the configuration s was made from.
-func (s *SP) Config() Config { return s.cfg }
+// Config returns the configuration s was made from, with defaults not filled in. Its
+// IdP is a copy: changing it does not change s.
+func (s *SP) Config() Config {
+	c := s.cfg
+	idp := *c.IdP
+	idp.Certificates = slices.Clone(idp.Certificates)
+	c.IdP = &idp
+	c.DecryptionKeys = slices.Clone(c.DecryptionKeys)
+	return c
+}
 
 // Now returns the current time on the SP's clock (Config.Now).
 func (s *SP) Now() time.Time { return s.now() }
