@@ -36,7 +36,7 @@ func (idp *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	)
 	switch {
 	case r.URL.Path == "/"+idp.tenant+"/saml2" && r.Method == http.MethodGet:
-		form, err = idp.Respond(r.URL.RawQuery)
+		form, err = idp.respondQuery(r.URL.RawQuery)
 	case r.URL.Path == "/"+idp.tenant+"/saml2" && r.Method == http.MethodPost:
 		r.Body = http.MaxBytesReader(w, r.Body, 2*maxRequest)
 		if perr := r.ParseForm(); perr != nil {

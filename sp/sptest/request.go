@@ -22,13 +22,8 @@ type authnRequest struct {
 	RelayState                                        string
 }
 
-// parseRedirect reads an HTTP-Redirect AuthnRequest from a URL or its raw query.
-func parseRedirect(s string) (*authnRequest, error) {
-	rawQuery := s
-	if _, q, ok := strings.Cut(s, "?"); ok {
-		rawQuery = q
-	}
-	rawQuery, _, _ = strings.Cut(rawQuery, "#")
+// parseRedirect reads an HTTP-Redirect AuthnRequest from a raw query string.
+func parseRedirect(rawQuery string) (*authnRequest, error) {
 	msg, err := redirect.Parse(rawQuery, redirect.DefaultLimits)
 	if err != nil || msg.Param != redirect.SAMLRequest {
 		return nil, refusal("AADSTS750054", "SAMLRequest or SAMLResponse must be present as query string parameters in HTTP request for SAML Redirect binding.")

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -38,7 +39,17 @@ const (
 // cannot issue). A request Entra would not answer at all (unknown Identifier, Reply URL
 // not registered, not a SAML request) gives an *Error.
 func (idp *IdP) Respond(authnRequestURL string) (*Form, error) {
-	req, err := parseRedirect(authnRequestURL)
+	rawQuery := authnRequestURL
+	if _, q, ok := strings.Cut(authnRequestURL, "?"); ok {
+		rawQuery = q
+	}
+	rawQuery, _, _ = strings.Cut(rawQuery, "#")
+	return idp.respondQuery(rawQuery)
+}
+
+// respondQuery is Respond for the raw query string of a request to the Login URL.
+func (idp *IdP) respondQuery(rawQuery string) (*Form, error) {
+	req, err := parseRedirect(rawQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +79,9 @@ func (idp *IdP) answer(req *authnRequest, unsolicited bool) (*Form, error) {
 	u, signing, encrypt := idp.user, idp.signing, idp.encrypt
 	idp.mu.Unlock()
 
+	if u.UPN == "" {
+		return nil, errors.New("sptest: the signed-in User has no UPN (SetUser with a User whose UPN is set)")
+	}
 	if !known {
 		return nil, refusal("AADSTS700016", fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. "+
 			"This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. "+
@@ -130,9 +144,6 @@ func (idp *IdP) answer(req *authnRequest, unsolicited bool) (*Form, error) {
 		default:
 			refuse(statusInvalidNameIDPolicy, "AADSTS75016", "SAML2 Authentication Request has invalid NameIDPolicy: "+req.NameIDFormat+".")
 		}
-	}
-	if opts.NoAssertion {
-		opts.NameID = u.UPN // unused without an assertion; keeps samltest's default out
 	}
 	xml, err := idp.signer.Response(opts)
 	if err != nil {

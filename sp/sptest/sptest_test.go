@@ -502,6 +502,16 @@ func TestReadForm(t *testing.T) {
 	}
 }
 
+func TestUserWithoutUPNIsAnError(t *testing.T) {
+	idp := newIdP(t, sptest.Config{})
+	idp.SetUser(sptest.User{ObjectID: "x"})
+	_, err := idp.IdPInitiated(spEntityID, "")
+	var refused *sptest.Error
+	if err == nil || errors.As(err, &refused) || !strings.Contains(err.Error(), "UPN") {
+		t.Fatalf("err = %v, want a plain error naming the UPN", err)
+	}
+}
+
 func TestNewIdPRefusesANonRSAKey(t *testing.T) {
 	defer func() {
 		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "RSA") {
