@@ -447,3 +447,19 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+// FetchIdP fetches rawURL once and reads the IdP from it, for a settings form that
+// previews what a pasted metadata URL (Entra: App Federation Metadata Url) would
+// trust before saving it; keep it current afterwards with a Remote. entityID and
+// trusted are as for ParseSignedIdP; with no trusted certificates the document is
+// trusted as TLS delivered it.
+func (f *Fetcher) FetchIdP(ctx context.Context, rawURL, entityID string, trusted ...*x509.Certificate) (*IdP, error) {
+	got, err := f.Fetch(ctx, rawURL, Validators{})
+	if err != nil {
+		return nil, err
+	}
+	if len(trusted) > 0 {
+		return ParseSignedIdP(got.Body, entityID, trusted...)
+	}
+	return ParseIdPEntity(got.Body, entityID)
+}

@@ -417,3 +417,22 @@ func TestHostAllowed(t *testing.T) {
 		}
 	}
 }
+
+func TestFetchIdP(t *testing.T) {
+	c := testSigners(t)
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, idpDoc("", c[0].cert))
+	})
+	f := testFetcher(ts, map[string]string{"idp.example.com": "127.0.0.1"}, true)
+	idp, err := f.FetchIdP(context.Background(), ts.url("idp.example.com", "/md"), "")
+	if err != nil || idp.EntityID != "https://idp.example/" || len(idp.Certificates) != 1 {
+		t.Fatalf("%+v, %v", idp, err)
+	}
+	// Pinned metadata signer: the unsigned document is refused.
+	if _, err := f.FetchIdP(context.Background(), ts.url("idp.example.com", "/md"), "", c[1].cert); !errors.Is(err, ErrSignature) {
+		t.Fatalf("unsigned with a pinned signer: %v", err)
+	}
+	if _, err := testFetcher(ts, map[string]string{"idp.example.com": "127.0.0.1"}, false).FetchIdP(context.Background(), ts.url("idp.example.com", "/md"), ""); !errors.Is(err, ErrUnsafeURL) {
+		t.Fatalf("loopback: %v", err)
+	}
+}
