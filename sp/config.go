@@ -98,6 +98,11 @@ type Config struct {
 	// unsigned. It requires Key. (Implemented with the AuthnRequest code in request.go.)
 	SignAuthnRequests bool
 
+	// Logout configures Single Logout (LogoutRequest and LogoutResponse messages): the
+	// SP's Logout URL and the signature policy. The zero value serves no logout message;
+	// SP-initiated LogoutRequests still work when IdP.SLOURL is set.
+	Logout LogoutConfig
+
 	// Limits bound the size and shape of responses accepted. Zero fields mean the
 	// defaults documented on Limits.
 	Limits Limits

@@ -10,6 +10,7 @@ func (s *SP) Metadata() ([]byte, error) {
 	m := metadata.SP{
 		EntityID:             s.cfg.EntityID,
 		ACSURL:               s.cfg.ACSURL,
+		SLOURL:               s.cfg.Logout.URL, // listed only when logout messages are served
 		AuthnRequestsSigned:  s.cfg.SignAuthnRequests,
 		WantAssertionsSigned: s.cfg.RequireSignedAssertion,
 	}

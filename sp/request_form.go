@@ -8,12 +8,15 @@ import (
 	"net/http"
 )
 
-// PostForm is an AuthnRequest for the HTTP-POST binding: an HTML form the browser posts
-// to the IdP. Serve it with ServeHTTP, or embed WriteHTML in a page of your own.
+// PostForm is a SAML message for the HTTP-POST binding (an AuthnRequest, or a logout
+// message): an HTML form the browser posts to the IdP. Serve it with ServeHTTP, or embed
+// WriteHTML in a page of your own.
 type PostForm struct {
-	URL         string // the IdP's SSO URL, where the form posts to
-	SAMLRequest string // base64 of the AuthnRequest XML
-	RelayState  string // empty means the field is left out
+	URL         string // the IdP's SSO or Logout URL, where the form posts to
+	SAMLRequest string // base64 of the AuthnRequest or LogoutRequest XML
+	// SAMLResponse is base64 of a LogoutResponse XML, in place of SAMLRequest.
+	SAMLResponse string
+	RelayState   string // empty means the field is left out
 }
 
 // postFormScript submits the form as soon as the page loads. It is a constant so that a
@@ -30,9 +33,10 @@ var postFormCSP = "default-src 'none'; script-src " + postFormScriptHash + "; ba
 
 var postFormTmpl = template.Must(template.New("post").Parse(
 	`<form id="saml-post" method="post" action="{{.URL}}">` +
-		`<input type="hidden" name="SAMLRequest" value="{{.SAMLRequest}}">` +
+		`{{if .SAMLResponse}}<input type="hidden" name="SAMLResponse" value="{{.SAMLResponse}}">` +
+		`{{else}}<input type="hidden" name="SAMLRequest" value="{{.SAMLRequest}}">{{end}}` +
 		`{{if .RelayState}}<input type="hidden" name="RelayState" value="{{.RelayState}}">{{end}}` +
-		`<noscript><p>JavaScript is off: press Continue to sign in.</p><button type="submit">Continue</button></noscript>` +
+		`<noscript><p>JavaScript is off: press Continue.</p><button type="submit">Continue</button></noscript>` +
 		`</form><script>` + postFormScript + `</script>`))
 
 // WriteHTML writes the auto-submitting form (a fragment, not a whole page). Its one
