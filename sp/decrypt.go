@@ -265,12 +265,10 @@ func (s *SP) unwrap(ek *etree.Element, wrapped []byte, opts crypto.DecrypterOpts
 		if !isDecrypter {
 			continue
 		}
+		// With PKCS#1 v1.5 (only when allowed), SessionKeyLen makes bad padding yield
+		// a random key of the right length in constant time (RFC 3218 2.3.2), not an
+		// error. A key of another length (a Decrypter that ignores it) is refused.
 		got, err := d.Decrypt(rand.Reader, wrapped, opts)
-		if _, v15 := opts.(*rsa.PKCS1v15DecryptOptions); v15 && err == nil {
-			// With SessionKeyLen set, bad PKCS#1 v1.5 padding yields a random key of
-			// the right length in constant time (RFC 3218 2.3.2): never an error.
-			return got, 1
-		}
 		if err == nil && len(got) == size {
 			return got, 1
 		}

@@ -367,3 +367,32 @@ func TestResponseSignatureVerifiedBeforeDecrypting(t *testing.T) {
 		t.Fatalf("control: %d RSA operations, want 1", ops.Load())
 	}
 }
+
+// FuzzDecrypt feeds arbitrary EncryptedAssertion elements to the decryption: every
+// input is refused or decrypted, never a panic, and at most one RSA operation is done.
+func FuzzDecrypt(f *testing.F) {
+	_, plain := signedPlaintext(f, samltest.Options{})
+	for _, spec := range []encSpec{{}, {content: nsXMLEnc11 + "aes256-gcm"}, {keyAlg: algRSA15}, {keyAlg: algRSAOAEP, mgf: nsXMLEnc11 + "mgf1sha256", digest: nsXMLEnc + "sha256"}, {keyInfoCert: true}} {
+		f.Add(samltest.Serialize(etree.NewDocumentWithRoot(encryptAs(f, plain, spec))))
+	}
+	cfg, ops := counted(genConfig(samltest.DefaultIdP()))
+	cfg.InsecureAllowRSA15KeyTransport = true
+	s, err := New(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		doc := etree.NewDocument()
+		if doc.ReadFromBytes(b) != nil || doc.Root() == nil {
+			return
+		}
+		ops.Store(0)
+		out, ok, err := s.decrypt(doc.Root())
+		if n := ops.Load(); n > 1 {
+			t.Fatalf("%d RSA operations", n)
+		}
+		if err == nil && (ok != 0 && ok != 1 || len(out) == 0) {
+			t.Fatalf("ok = %d with %d bytes", ok, len(out))
+		}
+	})
+}
