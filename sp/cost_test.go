@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,8 +97,11 @@ func c14nBomb(tb testing.TB, prefixes, uriLen int) []byte {
 
 // padding is text elements that fill a document of size used up to MaxDecodedSize
 // (within MaxValueLength per text).
-func padding(used int) string {
-	room := defaultDecoded - 1024 - used
+func padding(used int) string { return padTo(used, defaultDecoded-1024) }
+
+// padTo is text elements that fill a document of size used up to about size bytes.
+func padTo(used, size int) string {
+	room := size - used
 	var b strings.Builder
 	for room > 32 {
 		n := min(room-16, 60<<10)
@@ -116,6 +120,136 @@ func dupAttrBomb(tb testing.TB, prefixes int) []byte {
 	child := "<x" + prefixedAttrs(prefixes) + "/>"
 	n := min(fill(len(good), len(decls)+40, child), (attrRoom-prefixes)/prefixes)
 	return insertBefore(tb, good, "<Assertion", "<samlp:Extensions"+decls+">"+strings.Repeat(child, n)+"</samlp:Extensions>")
+}
+
+// afterSigning edits the text of an ordinary assertion-signed response after the IdP
+// signed it: the Assertion's digest fails, but only once it was canonicalized.
+func afterSigning(tb testing.TB, marker, insert string) []byte {
+	return insertBefore(tb, normalLogin(tb), marker, insert)
+}
+
+// manyReferences stuffs the Assertion's SignedInfo with Reference elements.
+func manyReferences(tb testing.TB) []byte {
+	good := normalLogin(tb)
+	ref := `<Reference URI="#x"><Transforms><Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></Transforms><DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue>AAAA</DigestValue></Reference>`
+	n := min(fill(len(good), 0, ref), 29000/6)
+	return insertBefore(tb, good, "</SignedInfo>", strings.Repeat(ref, n))
+}
+
+// hugeSignatureValue replaces the Assertion's SignatureValue by 64 KiB of base64.
+func hugeSignatureValue(tb testing.TB) []byte {
+	good := normalLogin(tb)
+	i := bytes.Index(good, []byte("<SignatureValue>")) + len("<SignatureValue>")
+	j := bytes.Index(good, []byte("</SignatureValue>"))
+	return slices.Concat(good[:i], bytes.Repeat([]byte("QUFB"), 16<<10), good[j:])
+}
+
+// manyEncryptedKeys is an EncryptedAssertion for the SP with as many EncryptedKeys as
+// fit beside its EncryptedData, each of which could cost an RSA decryption.
+func manyEncryptedKeys(tb testing.TB) []byte {
+	doc := samltest.DefaultIdP().MustResponse(tb, samltest.Options{EncryptTo: samltest.DefaultSP().Cert})
+	i := bytes.Index(doc, []byte("<xenc:EncryptedKey "))
+	j := bytes.Index(doc, []byte("</xenc:EncryptedKey>")) + len("</xenc:EncryptedKey>")
+	ek := strings.Replace(string(doc[i:j]), "<xenc:EncryptedKey ", `<xenc:EncryptedKey xmlns:ds="`+samltest.NSDSig+`" `, 1)
+	n := min(fill(len(doc), 0, ek), 29000/10)
+	return insertBefore(tb, doc, "</EncryptedAssertion>", strings.Repeat(ek, n))
+}
+
+// encryptedGateBomb is the gate's worst case as the plaintext of an EncryptedAssertion
+// made with the SP's public certificate (which anyone may do): the plaintext gets its
+// own gate and parse.
+func encryptedGateBomb(tb testing.TB) []byte {
+	decls := prefixDecls(62, 8)
+	child := "<x" + prefixedAttrs(62) + "/>"
+	// The ciphertext is base64 (4/3) of the plaintext; leave room for the rest.
+	n := min((defaultDecoded*3/4-8<<10)/len(child), (attrRoom-62)/62)
+	plain := `<Assertion xmlns="` + samltest.NSAssertion + `" ID="_e" Version="2.0"` + decls + ">" + strings.Repeat(child, n) + "</Assertion>"
+	ea, err := samltest.EncryptBytes([]byte(plain), samltest.DefaultSP().Cert)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	doc := etree.NewDocument()
+	doc.SetRoot(ea)
+	s, err := doc.WriteToString()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	good := samltest.DefaultIdP().MustResponse(tb, samltest.Options{EncryptTo: samltest.DefaultSP().Cert})
+	i := bytes.Index(good, []byte("<EncryptedAssertion"))
+	j := bytes.Index(good, []byte("</EncryptedAssertion>")) + len("</EncryptedAssertion>")
+	return slices.Concat(good[:i], []byte(s), good[j:])
+}
+
+// deepScopes nests elements 31 deep inside the signed Assertion, each level declaring
+// two prefixes its children use, as many times as the limits allow.
+func deepScopes(tb testing.TB) []byte {
+	var b strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&b, `<d xmlns:a%d="urn:a:%d" xmlns:b%d="urn:b:%d" a%d:x="" b%d:x="">`, i%2, i, i%2, i, i%2, i%2)
+	}
+	b.WriteString(strings.Repeat("</d>", 30))
+	unit := b.String()
+	good := normalLogin(tb)
+	n := min(fill(len(good), 0, unit), 29000/30, 29000/60, attrRoom/120)
+	return insertBefore(tb, good, "</Assertion>", strings.Repeat(unit, n))
+}
+
+// manyIDs is as many elements with a distinct ID attribute as the limits allow.
+func manyIDs(tb testing.TB) []byte {
+	var b strings.Builder
+	for i := range 29000 {
+		fmt.Fprintf(&b, `<x ID="_%08x-0000-4000-8000-000000000000"/>`, i)
+	}
+	return inExtensions(tb, b.String())
+}
+
+// longTexts pads the signed Assertion, after signing, with text nodes of 60 KiB up to
+// MaxDecodedSize, which every stage reads and canonicalization escapes.
+func longTexts(tb testing.TB) []byte {
+	good := normalLogin(tb)
+	return insertBefore(tb, good, "</Assertion>", padding(len(good)))
+}
+
+// manyCDATA splits the signed NameID, after signing, into as many CDATA sections as fit:
+// each is a text token of its own that the value reader must join.
+func manyCDATA(tb testing.TB) []byte {
+	good := normalLogin(tb)
+	unit := "<![CDATA[a]]>"
+	return insertBefore(tb, good, "</NameID>", strings.Repeat(unit, fill(len(good), 0, unit)))
+}
+
+// maxElements is the most elements the limits allow, in the unsigned Extensions.
+func maxElements(tb testing.TB) []byte { return inExtensions(tb, strings.Repeat("<x/>", 29900)) }
+
+// maxAttributes is the most XML attributes the limits allow, ten to an element.
+func maxAttributes(tb testing.TB) []byte {
+	el := `<x a0="" a1="" a2="" a3="" a4="" a5="" a6="" a7="" a8="" a9=""/>`
+	return inExtensions(tb, strings.Repeat(el, attrRoom/10))
+}
+
+// wrappedBase64 is a response padded to MaxDecodedSize whose form value has a line
+// break after every four characters, as far as MaxEncodedSize allows.
+func wrappedBase64(tb testing.TB) string {
+	// Base64 is 4/3 of the document and a CRLF after every 4 characters 6/4 of that.
+	good := normalLogin(tb)
+	doc := inExtensions(tb, padTo(len(good), (2<<20)/2-4096))
+	enc := samltest.Encode(doc)
+	var b strings.Builder
+	for i := 0; i < len(enc); i += 4 {
+		b.WriteString(enc[i:min(i+4, len(enc))])
+		b.WriteString("\r\n")
+	}
+	return b.String()
+}
+
+// maxValues is one attribute with MaxAttributeValues values, signed: the most a genuine
+// response makes the value reader do.
+func maxValues(tb testing.TB) []byte {
+	v := make([]string, 10000)
+	for i := range v {
+		v[i] = fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
+	}
+	return samltest.DefaultIdP().MustResponse(tb, samltest.Options{Groups: v, Sign: samltest.SignBoth})
 }
 
 // worstCase is one input of the table.
@@ -153,6 +287,18 @@ func worstCases() []worstCase {
 		{name: "C14N amplification, 12 KB URIs", doc: func(tb testing.TB) []byte { return c14nBomb(tb, 58, 12000) }, want: sp.ErrMalformed, detail: "more than 1024"},
 		{name: "C14N attribute sort, short URIs", doc: func(tb testing.TB) []byte { return c14nBomb(tb, 58, 8) }, want: sp.ErrSignature},
 		{name: "gate duplicate-attribute check", doc: func(tb testing.TB) []byte { return dupAttrBomb(tb, 62) }},
+		{name: "SignedInfo with thousands of References", doc: manyReferences, want: sp.ErrSignature, detail: "more than 16 elements"},
+		{name: "64 KiB SignatureValue", doc: hugeSignatureValue, want: sp.ErrSignature},
+		{name: "thousands of EncryptedKeys", doc: manyEncryptedKeys, want: sp.ErrMalformed},
+		{name: "gate worst case as encrypted plaintext", doc: encryptedGateBomb, want: sp.ErrMalformed},
+		{name: "deep namespace scopes in the signed Assertion", doc: deepScopes, want: sp.ErrSignature},
+		{name: "29,000 IDs", doc: manyIDs},
+		{name: "long text nodes in the signed Assertion", doc: longTexts, want: sp.ErrSignature},
+		{name: "NameID split into CDATA sections", doc: manyCDATA, want: sp.ErrSignature},
+		{name: "30,000 elements", doc: maxElements},
+		{name: "40,000 XML attributes", doc: maxAttributes},
+		{name: "base64 wrapped every 4 characters", form: wrappedBase64},
+		{name: "10,000 attribute values, both signed", doc: maxValues},
 	}
 }
 

@@ -68,22 +68,25 @@ type outAttr struct {
 	space, key, value string
 	class             int    // 0 xmlns="", 1 xmlns:p, 2 unprefixed, 3 prefixed
 	tie               string // for prefixed attributes sharing a local name
+	plain             bool   // value needs no escaping
 }
 
 // nsStack maps prefixes to URIs with scoping: push on entering an element, popTo on
 // leaving it, lookups in O(1).
 type nsStack struct {
-	top     map[string]int // prefix → index of its innermost entry
-	entries []nsEntry
+	top      map[string]int // prefix → index of its innermost entry
+	entries  []nsEntry
+	scanURIs bool // note which URIs need no escaping (for the document's scope)
 }
 
 type nsEntry struct {
 	prefix, uri string
-	prev        int // index of the entry it shadows, -1 if none
+	prev        int  // index of the entry it shadows, -1 if none
+	plain       bool // uri needs no escaping in an attribute value
 }
 
-func newNSStack() nsStack {
-	s := nsStack{top: make(map[string]int, 16)}
+func newNSStack(scanURIs bool) nsStack {
+	s := nsStack{top: make(map[string]int, 16), scanURIs: scanURIs}
 	// goxmldsig's starting context, the unprefixed name included.
 	s.push("", xmlNamespace)
 	s.push("xml", xmlNamespace)
@@ -97,7 +100,7 @@ func (s *nsStack) push(prefix, uri string) {
 		prev = -1
 	}
 	s.top[prefix] = len(s.entries)
-	s.entries = append(s.entries, nsEntry{prefix, uri, prev})
+	s.entries = append(s.entries, nsEntry{prefix, uri, prev, s.scanURIs && plainAttr(uri)})
 }
 
 func (s *nsStack) lookup(prefix string) (string, bool) {
@@ -106,6 +109,20 @@ func (s *nsStack) lookup(prefix string) (string, bool) {
 		return "", false
 	}
 	return s.entries[i].uri, true
+}
+
+// plain reports whether the URI bound to prefix needs no escaping; a declaration can be
+// written again on every element, so its URI is scanned once, when it comes into scope.
+func (s *nsStack) plain(prefix string) bool { return s.entries[s.top[prefix]].plain }
+
+// plainAttr reports whether escape would write s unchanged as an attribute value.
+func plainAttr(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if attrSpecial[s[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *nsStack) popTo(mark int) {
@@ -133,8 +150,8 @@ func canonicalizeTo(out io.Writer, el, skip *etree.Element, prefixes string, lim
 		limit:     limit,
 		skip:      skip,
 		inclusive: make(map[string]bool),
-		scope:     newNSStack(),
-		rendered:  newNSStack(),
+		scope:     newNSStack(true),
+		rendered:  newNSStack(false),
 		seen:      make(map[string]int, 16),
 	}
 	for _, p := range strings.Fields(prefixes) {
@@ -230,10 +247,11 @@ func (c *canonicalizer) element(el *etree.Element, inherited []etree.Attr) error
 			return fail(ErrProfile, "<%s> uses the undeclared namespace prefix %q", el.FullTag(), p)
 		}
 		c.rendered.push(p, uri)
+		plain := c.scope.plain(p)
 		if p == "" {
-			c.attrs = append(c.attrs, outAttr{key: "xmlns", value: uri, class: 0})
+			c.attrs = append(c.attrs, outAttr{key: "xmlns", value: uri, class: 0, plain: plain})
 		} else {
-			c.attrs = append(c.attrs, outAttr{space: "xmlns", key: p, value: uri, class: 1})
+			c.attrs = append(c.attrs, outAttr{space: "xmlns", key: p, value: uri, class: 1, plain: plain})
 		}
 	}
 	c.sortAttrs()
@@ -245,7 +263,11 @@ func (c *canonicalizer) element(el *etree.Element, inherited []etree.Attr) error
 		c.str(" ")
 		c.name(a.space, a.key)
 		c.str(`="`)
-		c.escape(a.value, true)
+		if a.plain {
+			c.str(a.value)
+		} else {
+			c.escape(a.value, true)
+		}
 		c.str(`"`)
 	}
 	c.str(">")
