@@ -33,7 +33,7 @@ func (forgetAll) Remember(context.Context, string, time.Time) error { return nil
 // the ordinary response's own attributes).
 const (
 	defaultDecoded = 3 << 19
-	attrRoom       = 40000 - 100
+	attrRoom       = 30000 - 100
 )
 
 // fill returns how many copies of unit fit into the room left in a document of size
@@ -93,6 +93,25 @@ func c14nBomb(tb testing.TB, prefixes, uriLen int) []byte {
 	n := min(fill(len(good), len(decls)+20, child), (attrRoom-prefixes)/prefixes)
 	bomb := "<Amp" + decls + ">" + strings.Repeat(child, n) + "</Amp>"
 	return insertBefore(tb, good, "</Assertion>", padding(len(good)+len(bomb))+bomb)
+}
+
+// c14nBombAsReported is finding 1 as the review built it, before MaxXMLAttributes and
+// MaxNamespaceURILength existed: 58 URIs of 12 KB, as many children as fit.
+func c14nBombAsReported(tb testing.TB) []byte {
+	good := samltest.DefaultIdP().MustResponse(tb, samltest.Options{})
+	decls := prefixDecls(58, 12000)
+	child := "<e" + prefixedAttrs(58) + "/>"
+	n := fill(len(good), len(decls)+20, child)
+	return insertBefore(tb, good, "</Assertion>", "<Amp"+decls+">"+strings.Repeat(child, n)+"</Amp>")
+}
+
+// dupAttrBombAsReported is finding 2 as the review built it: as many elements as fit.
+func dupAttrBombAsReported(tb testing.TB) []byte {
+	good := samltest.DefaultIdP().MustResponse(tb, samltest.Options{})
+	decls := prefixDecls(62, 8)
+	child := "<x" + prefixedAttrs(62) + "/>"
+	n := fill(len(good), len(decls)+40, child)
+	return insertBefore(tb, good, "<Assertion", "<samlp:Extensions"+decls+">"+strings.Repeat(child, n)+"</samlp:Extensions>")
 }
 
 // padding is text elements that fill a document of size used up to MaxDecodedSize
@@ -283,6 +302,8 @@ func normalLogin(tb testing.TB) []byte {
 func worstCases() []worstCase {
 	return []worstCase{
 		{name: "normal login (Entra shape)", doc: normalLogin},
+		{name: "finding 1 as reported (58 URIs of 12 KB)", doc: c14nBombAsReported, want: sp.ErrMalformed, detail: "XML attributes"},
+		{name: "finding 2 as reported (62 prefixes, 1.5 MB)", doc: dupAttrBombAsReported, want: sp.ErrMalformed, detail: "XML attributes"},
 		{name: "C14N amplification, long URIs", doc: func(tb testing.TB) []byte { return c14nBomb(tb, 58, 1000) }, want: sp.ErrSignature, detail: "more than 8 times"},
 		{name: "C14N amplification, 12 KB URIs", doc: func(tb testing.TB) []byte { return c14nBomb(tb, 58, 12000) }, want: sp.ErrMalformed, detail: "more than 1024"},
 		{name: "C14N attribute sort, short URIs", doc: func(tb testing.TB) []byte { return c14nBomb(tb, 58, 8) }, want: sp.ErrSignature},
@@ -296,7 +317,7 @@ func worstCases() []worstCase {
 		{name: "long text nodes in the signed Assertion", doc: longTexts, want: sp.ErrSignature},
 		{name: "NameID split into CDATA sections", doc: manyCDATA, want: sp.ErrSignature},
 		{name: "30,000 elements", doc: maxElements},
-		{name: "40,000 XML attributes", doc: maxAttributes},
+		{name: "30,000 XML attributes", doc: maxAttributes},
 		{name: "base64 wrapped every 4 characters", form: wrappedBase64},
 		{name: "10,000 attribute values, both signed", doc: maxValues},
 	}
