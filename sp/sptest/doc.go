@@ -31,6 +31,10 @@
 //	// … sp.New(sp.Config{IdP: meta, …}), your handlers on appServer …
 //	resp, err := idp.SignIn(client, appServer.URL+"/saml/login") // browser: login → IdP → ACS
 //
+// The signed-in user is the IdP's (Config.User, SetUser); tests that run in parallel with
+// different users each start their own IdP, sharing one Config.Key to skip the key
+// generation.
+//
 // The package imports no sp package, so sp's own tests use it too. It signs with a key it
 // generates (or Config.Key): never trust it outside tests.
 package sptest
