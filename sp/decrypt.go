@@ -72,7 +72,7 @@ type refusal struct{ expected, received, fix string }
 
 func (r *refusal) Error() string { return r.received }
 
-// Step 4: decrypt an EncryptedAssertion with the SP's keys.
+// Step 5: decrypt an EncryptedAssertion with the SP's keys.
 
 func checkDecryption(st *state) Check {
 	const name = "decryption"

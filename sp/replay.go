@@ -132,7 +132,7 @@ func (h *expiryHeap) Pop() any {
 	return e
 }
 
-// Step 8: each verified assertion is accepted once, for as long as it could be, and
+// Step 10: each verified assertion is accepted once, for as long as it could be, and
 // each AuthnRequest is answered once, for as long as its caller could present its ID
 // (Config.LoginTimeout). The assertion comes first, so a replayed response is refused as
 // ErrReplay; a second answer to the same request (a fresh assertion, presented with a

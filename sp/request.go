@@ -16,20 +16,13 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/ssokit/saml/internal/redirect"
+	"github.com/ssokit/saml/metadata"
 )
 
 // SAML names used in an AuthnRequest.
 const (
 	authnNSProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
 	authnNSAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
-
-	// BindingHTTPPost is the only ProtocolBinding Entra answers with (anything else is
-	// AADSTS75003), so it is the one every AuthnRequest asks for.
-	BindingHTTPPost = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-
-	// SigAlgRSASHA256 is the only query-string signature algorithm Entra accepts for
-	// AuthnRequests when "Require verification certificates" is on.
-	SigAlgRSASHA256 = redirect.RSASHA256
 )
 
 // A RequestOption changes one thing about an AuthnRequest. The zero set of options is
@@ -231,7 +224,9 @@ func (s *SP) buildAuthnRequest(p requestParams) (string, *etree.Element, error) 
 	if s.cfg.ACSURL != "" {
 		el.CreateAttr("AssertionConsumerServiceURL", s.cfg.ACSURL)
 	}
-	el.CreateAttr("ProtocolBinding", BindingHTTPPost)
+	// HTTP-POST is the only ProtocolBinding Entra answers with (anything else is
+	// AADSTS75003), so it is the one every AuthnRequest asks for.
+	el.CreateAttr("ProtocolBinding", metadata.BindingHTTPPost)
 	if p.forceAuthn {
 		el.CreateAttr("ForceAuthn", "true")
 	}

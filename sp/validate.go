@@ -76,7 +76,10 @@ type check struct {
 	run  func(st *state) Check
 }
 
-// pipeline is the ACS pipeline of DESIGN.md, in order.
+// pipeline is the ACS pipeline, in run order (SECURITY.md, "The rules response validation
+// keeps", says why each rule exists). Each check's file names its step: 1 form value,
+// 2 gate, 3 shape, 4 Response signature, 5 decryption, 6 Assertion signature and
+// coverage, 7 Response checks, 8 assertion checks, 9 the result, 10 replay.
 var pipeline = []check{
 	{name: "size", gate: true, run: checkSize},
 	{name: "base64", gate: true, run: checkBase64},

@@ -8,7 +8,7 @@ import (
 	"github.com/beevik/etree"
 )
 
-// Step 7: the assertion, read from the element the signature covered.
+// Step 8: the assertion, read from the element the signature covered.
 
 func checkAssertionIssuer(st *state) Check {
 	iss := elChildren(st.assertionEl(), assertNS, "Issuer")

@@ -6,7 +6,7 @@ import (
 	"github.com/beevik/etree"
 )
 
-// Step 6: the Response. When the Response is unsigned (Entra's default) these values
+// Step 7: the Response. When the Response is unsigned (Entra's default) these values
 // are unauthenticated; they are only ever used to reject.
 
 func checkVersion(st *state) Check {

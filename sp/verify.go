@@ -14,7 +14,8 @@ import (
 	"github.com/ssokit/saml/internal/xmldsig"
 )
 
-// Step 5: signatures, only against the configured IdP certificates.
+// Steps 4 and 6: signatures (the Response's before decryption, the Assertion's after),
+// only against the configured IdP certificates.
 
 func (s *SP) profile() xmldsig.Profile {
 	return xmldsig.Profile{AllowSHA1: s.cfg.InsecureAllowSHA1}
