@@ -4,14 +4,18 @@ go 1.26.0
 
 require (
 	github.com/beevik/etree v1.8.1
-	github.com/chromedp/chromedp v0.23.0
 	github.com/crewjam/saml v0.6.3
-	github.com/jackc/pgx/v5 v5.12.0
-	github.com/jonboulle/clockwork v0.5.0
-	github.com/redis/go-redis/v9 v9.23.0
-	github.com/russellhaering/gosaml2 v0.12.0
+	github.com/jonboulle/clockwork v0.5.0 // internal/demoidp's clock (goxmldsig needs it too)
+	github.com/redis/go-redis/v9 v9.23.0 // sp/redisstore only
 	github.com/russellhaering/goxmldsig v1.6.1
-	modernc.org/sqlite v1.62.0
+)
+
+// Tests and examples only. No library package may import these (deps_test.go).
+require (
+	github.com/chromedp/chromedp v0.23.0 // browser tests (Debian's Chromium)
+	github.com/jackc/pgx/v5 v5.12.0 // sp/orgs/sqlstore tests on PostgreSQL
+	github.com/russellhaering/gosaml2 v0.12.0 // bench: the side-by-side comparison
+	modernc.org/sqlite v1.62.0 // sp/orgs/sqlstore tests, examples/orgsso
 )
 
 require (
