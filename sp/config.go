@@ -60,8 +60,10 @@ type Config struct {
 	// SP metadata. Nil means the SP has no key: encrypted assertions are then rejected.
 	Key *certs.KeyPair
 
-	// DecryptionKeys are further SP keys tried, after Key, for EncryptedAssertions, so an
-	// SP key can be rolled over without failed logins. Nil means only Key.
+	// DecryptionKeys are further SP keys for EncryptedAssertions, so an SP key can be
+	// rolled over without failed logins. Nil means only Key. The key used is the one
+	// whose certificate the EncryptedKey names (Entra names it), so one RSA operation is
+	// done per response; only when it names none of them is each key tried in turn.
 	DecryptionKeys []*certs.KeyPair
 
 	// RequireAuthenticatedEncryption accepts only AES-GCM EncryptedAssertions, whose
