@@ -1,34 +1,58 @@
 // Package sp makes a Go web application a SAML 2.0 service provider (SP) for one
-// identity provider, Microsoft Entra ID first.
+// identity provider, Microsoft Entra ID first. It is the protocol: AuthnRequests,
+// response validation, [SP.Diagnose], the replay cache and the errors. The net/http
+// side (login and ACS handlers, cookies, sessions, middleware) is package sp/web, built
+// only on what this package exports.
 //
-// Configure it with the two values you give the IdP (Entity ID and ACS URL) and the two
-// it gives you (Login URL and signing certificate), then validate what is posted to the
-// ACS URL:
+// Configure a [Config] with the two values you give the IdP (Entity ID and ACS URL) and
+// the two it gives you (Login URL and signing certificate), then validate what is posted
+// to the ACS URL:
 //
 //	idp, err := metadata.FromAzure(loginURL, certificatePEM)
 //	provider, err := sp.New(sp.Config{
-//		EntityID: "https://app.example/saml",
-//		ACSURL:   "https://app.example/saml/consume",
-//		IdP:      idp,
+//		EntityID:               "https://app.example/saml",
+//		ACSURL:                 "https://app.example/saml/consume",
+//		IdP:                    idp,
+//		RequireSignedAssertion: true,
 //	})
 //	// in the ACS handler:
 //	a, err := provider.ValidateResponse(r.Context(), r.PostFormValue("SAMLResponse"), requestIDs...)
 //	if err != nil {
-//		log.Print(err)                                       // precise, for the admin
+//		log.Print(err)                                           // precise, for the admin
 //		http.Error(w, sp.UserMessage(err), http.StatusForbidden) // generic, for the user
 //		return
 //	}
 //	// a.NameID.Value, a.ObjectID(), a.Email() … identify the user.
 //
-// ValidateResponse parses the response once, after a gate that refuses DTDs, entities
-// and oversized input (Limits); accepts exactly one assertion, a direct child of the
-// Response; checks every signature only against the configured IdP certificates, under
-// a strict profile (one reference to the signed element, exclusive C14N, RSA-SHA256 or
-// stronger); then Status, Destination, Issuer, the bearer Recipient, time windows
-// (ClockSkew), Audience and InResponseTo; and accepts each assertion ID once
-// (ReplayCache). Every value it returns is read from what the signature covered.
+// # Pipeline
 //
-// Rejections wrap one of the Err… kinds (errors.Is) and are *Error values naming what
-// was expected and what arrived. Diagnose runs the same checks and reports all of them,
-// for an admin's "Test SAML configuration" page.
+// [SP.ValidateResponse] runs one table of checks, in order: the form value's size and
+// base64; a gate that refuses DTDs, entities, duplicate attributes and oversized input
+// before the one parse ([Limits]); the shape (exactly one assertion, a direct child of
+// the Response); the Response's signature; decryption ([Config.Key]); the assertion's
+// signature and what the signatures cover, checked only against the configured IdP
+// certificates under a strict profile (one reference to the signed element, exclusive
+// C14N, RSA-SHA256 or stronger); Status, Destination, Issuer, the bearer Recipient, the
+// time windows ([Config.ClockSkew]), Audience and InResponseTo; and, last, the replay
+// cache: each assertion ID is accepted once, and each AuthnRequest is answered once
+// ([Config.LoginTimeout]), in keys scoped by SP and IdP ([ReplayCache]). Every value in
+// the returned [assertion.Assertion] is read from what a signature covered.
+// [SP.Diagnose] runs the same table and reports every check, for an admin's "Test SAML
+// configuration" page. SECURITY.md states the rules and what each costs.
+//
+// # Errors
+//
+// A rejection is an [*Error] naming the check, what was expected, what arrived and what
+// to change at the IdP, in its portal's words. It wraps one kind for [errors.Is]:
+// [ErrSignature], [ErrAudience], [ErrReplay], [ErrStatus] (the IdP said no; reach its
+// [StatusError] with [errors.As]) and the others listed below. Show end users only
+// [UserMessage], which is the same for every failure; log the error itself
+// ([Config.Logger] does, once per rejection, with the reference [WithRef] gives).
+//
+// # Fleet
+//
+// Several app servers behind a load balancer act as one SP when they share the replay
+// cache ([Config.ReplayCache]; sp/redisstore keeps it in Redis, and sp/web's sessions
+// too). A cache that cannot answer makes logins fail closed with [ErrUnavailable],
+// never accepted with their replay status unknown.
 package sp

@@ -36,7 +36,8 @@ func ExampleNewRefreshing() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	http.HandleFunc("POST /organizations/contoso/saml/consume", func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /organizations/contoso/saml/consume", func(w http.ResponseWriter, r *http.Request) {
 		a, err := s.ValidateResponse(r.Context(), r.PostFormValue("SAMLResponse") /* , the browser's request IDs */)
 		if err != nil {
 			http.Error(w, sp.UserMessage(err), http.StatusForbidden)
