@@ -14,14 +14,14 @@ import (
 // unposted, with the admin's browser.
 func heldTestResponse(t *testing.T, ts *testServer, cert string) (*browser, url.Values) {
 	t.Helper()
-	b := newBrowser(t)
+	b := newAdmin(t, ts)
 	b.hold = true
-	body := b.post(ts.srv.URL+"/organizations/acme/settings/sso", settingsForm(ts.app.demo.LoginURL(), cert))
+	body := b.saveSettings(ts, "acme", settingsForm(ts.app.demo.LoginURL(), cert))
 	b.signIn(ts, body, "adele@contoso.example", "adele-demo")
 	if b.held == nil {
 		t.Fatal("the IdP did not answer with a SAMLResponse form")
 	}
-	if !isTestRelayState(b.held.Get("RelayState")) {
+	if !strings.HasPrefix(b.held.Get("RelayState"), "ts") {
 		t.Fatalf("RelayState %q is not a test RelayState", b.held.Get("RelayState"))
 	}
 	return b, b.held
@@ -34,11 +34,11 @@ func TestTestAnswerIsBoundToTheAdminsBrowser(t *testing.T) {
 	admin, answer := heldTestResponse(t, ts, ts.app.demo.CertificatePEM())
 	other := newBrowser(t)
 	body := other.post(ts.srv.URL+"/organizations/acme/saml/consume", answer)
-	if other.status() != http.StatusBadRequest || !strings.Contains(body, "did not start the test") {
+	if other.status() != http.StatusForbidden || !strings.Contains(body, "did not start the test") {
 		t.Fatalf("status %d:\n%s", other.status(), body)
 	}
-	if o, _ := ts.store.Org(t.Context(), "acme"); o.Tested() || o.LastTest != nil {
-		t.Errorf("a foreign browser's answer was recorded: %+v", o.LastTest)
+	if o := ts.ssoOf(t, "acme"); o.Pending.LastTest != nil {
+		t.Errorf("a foreign browser's answer was recorded: %+v", o.Pending.LastTest)
 	}
 	// The stray post did not use up the admin's test.
 	admin.hold = false
@@ -52,14 +52,15 @@ func TestTestAnswerIsUsedOnce(t *testing.T) {
 	ts := newTestServer(t)
 	b, answer := heldTestResponse(t, ts, ts.app.demo.CertificatePEM())
 	b.hold = false
+	acs := mustURL(t, ts.app.acsURL("acme"))
+	saved := b.client.Jar.Cookies(acs)
 	if body := b.post(ts.srv.URL+"/organizations/acme/saml/consume", answer); !strings.Contains(body, `id="test-ok"`) {
 		t.Fatalf("first post:\n%s", body)
 	}
 	// The first answer deleted the test cookie; put it back, as a replaying client would.
-	acs := mustURL(t, ts.app.acsURL("acme"))
-	b.client.Jar.SetCookies(acs, []*http.Cookie{{Name: testCookie, Value: answer.Get("RelayState"), Path: acs.Path}})
+	b.client.Jar.SetCookies(acs, saved)
 	body := b.post(ts.srv.URL+"/organizations/acme/saml/consume", answer)
-	if b.status() != http.StatusBadRequest || !strings.Contains(body, "expired, or was already used") {
+	if b.status() != http.StatusForbidden || !strings.Contains(body, "already used") {
 		t.Fatalf("second post: status %d:\n%s", b.status(), body)
 	}
 }
@@ -69,17 +70,16 @@ func TestTestAnswerIsUsedOnce(t *testing.T) {
 func TestTestAnswerForAnOlderConfigurationIsNotRecorded(t *testing.T) {
 	ts := newTestServer(t)
 	b, answer := heldTestResponse(t, ts, ts.app.demo.CertificatePEM())
-	o, _ := ts.store.Org(t.Context(), "acme")
-	o.PendingVersion++
-	if err := ts.store.SaveOrg(t.Context(), o); err != nil {
-		t.Fatal(err)
-	}
+	// Another admin saves while the first test runs.
+	other := newAdmin(t, ts)
+	other.hold = true
+	other.saveSettings(ts, "acme", settingsForm(ts.app.demo.LoginURL(), otherCertPEM))
 	body := b.post(ts.srv.URL+"/organizations/acme/saml/consume", answer)
 	if !strings.Contains(body, "The configuration changed while the test was running") {
 		t.Fatalf("status %d:\n%s", b.status(), body)
 	}
-	if o, _ := ts.store.Org(t.Context(), "acme"); o.Tested() {
-		t.Error("a stale test marked the new configuration as tested")
+	if o := ts.ssoOf(t, "acme"); o.Pending.LastTest != nil {
+		t.Error("a stale test was recorded for the new configuration")
 	}
 }
 
@@ -90,7 +90,7 @@ func TestACSRefusesSignInWhileSSOIsDisabled(t *testing.T) {
 	b := newBrowser(t)
 	body := b.get(ts.app.demo.IdPInitiatedURL(ts.app.spEntityID("acme"), ""))
 	body = b.signIn(ts, body, "adele@contoso.example", "adele-demo")
-	if b.status() != http.StatusForbidden || !strings.Contains(body, "SSO is not enabled") {
+	if b.status() != http.StatusForbidden || !strings.Contains(body, "not enabled") {
 		t.Fatalf("status %d:\n%s", b.status(), body)
 	}
 }
@@ -104,17 +104,17 @@ func enableAcme(t *testing.T, ts *testServer, allowIdPInitiated bool) {
 // enableOrg runs a passing test against the demo IdP and enables SSO for an organization.
 func enableOrg(t *testing.T, ts *testServer, slug string, allowIdPInitiated bool) {
 	t.Helper()
-	b := newBrowser(t)
+	b := newAdmin(t, ts)
 	form := settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM())
 	if !allowIdPInitiated {
 		form.Del(fieldIdPInit)
 	}
-	body := b.post(ts.srv.URL+"/organizations/"+slug+"/settings/sso", form)
+	body := b.saveSettings(ts, slug, form)
 	if body = b.signIn(ts, body, "adele@contoso.example", "adele-demo"); !strings.Contains(body, `id="test-ok"`) {
 		t.Fatalf("test failed:\n%s", body)
 	}
-	b.post(ts.srv.URL+"/organizations/"+slug+"/settings/sso/enable", url.Values{})
-	if o, _ := ts.store.Org(t.Context(), slug); !o.Enabled {
+	b.enable(ts, slug)
+	if o := ts.ssoOf(t, slug); !o.Enabled {
 		t.Fatalf("%s not enabled", slug)
 	}
 }
@@ -137,19 +137,19 @@ func TestIdPInitiatedRefusedWhenNotAllowed(t *testing.T) {
 }
 
 // TestFailedTestKeepsMembersOnTheEnabledConfiguration: once SSO is on, a broken new
-// configuration does not lock members out; a passing one takes over.
+// configuration does not lock members out, and even a passing one waits for Enable.
 func TestFailedTestKeepsMembersOnTheEnabledConfiguration(t *testing.T) {
 	ts := newTestServer(t)
 	enableAcme(t, ts, true)
 
-	admin := newBrowser(t)
-	body := admin.post(ts.srv.URL+"/organizations/acme/settings/sso", settingsForm(ts.app.demo.LoginURL(), otherCertPEM))
+	admin := newAdmin(t, ts)
+	body := admin.saveSettings(ts, "acme", settingsForm(ts.app.demo.LoginURL(), otherCertPEM))
 	body = admin.signIn(ts, body, "adele@contoso.example", "adele-demo")
-	if !strings.Contains(body, `id="test-failed"`) || !strings.Contains(body, "SSO stays enabled with the previous configuration") {
+	if !strings.Contains(body, `id="test-failed"`) || !strings.Contains(body, "Members keep signing in with version") {
 		t.Fatalf("want a failed test that keeps the old configuration:\n%s", body)
 	}
-	o, _ := ts.store.Org(t.Context(), "acme")
-	if !o.Enabled || o.Active.Certificate != strings.TrimSpace(ts.app.demo.CertificatePEM()) || o.ActiveVersion == o.PendingVersion {
+	o := ts.ssoOf(t, "acme")
+	if !o.Enabled || o.Active.Settings.Certificate != strings.TrimSpace(ts.app.demo.CertificatePEM()) || o.Active.Number == o.Pending.Number {
 		t.Fatalf("the failed configuration became active: %+v", o)
 	}
 	member := newBrowser(t)
@@ -158,16 +158,19 @@ func TestFailedTestKeepsMembersOnTheEnabledConfiguration(t *testing.T) {
 		t.Fatalf("a member was locked out by a failed test:\n%s", body)
 	}
 
-	// Now a passing test of a changed configuration (Signed Assertions off) takes over.
+	// A passing test of a changed configuration (Signed Assertions off) waits for Enable.
 	form := settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM())
 	form.Del(fieldSigned)
-	body = admin.post(ts.srv.URL+"/organizations/acme/settings/sso", form)
-	if !strings.Contains(body, `id="test-ok"`) || !strings.Contains(body, "members sign in with this configuration from now on") {
-		t.Fatalf("want a passing test that takes over:\n%s", body)
+	body = admin.saveSettings(ts, "acme", form)
+	if !strings.Contains(body, `id="test-ok"`) || !strings.Contains(body, "Members keep signing in with version") {
+		t.Fatalf("want a passing test that waits for Enable:\n%s", body)
 	}
-	o, _ = ts.store.Org(t.Context(), "acme")
-	if o.ActiveVersion != o.PendingVersion || o.Active.SignedAssertions {
-		t.Errorf("the passing configuration did not become active: %+v", o)
+	if o = ts.ssoOf(t, "acme"); o.Active.Number == o.Pending.Number || !o.Active.Settings.SignedAssertions {
+		t.Fatalf("a passing test activated its configuration without Enable: %+v", o.Active)
+	}
+	admin.enable(ts, "acme")
+	if o = ts.ssoOf(t, "acme"); o.Active.Number != o.Pending.Number || o.Active.Settings.SignedAssertions {
+		t.Errorf("Enable did not activate the tested configuration: %+v", o.Active)
 	}
 }
 
@@ -176,7 +179,7 @@ func TestFailedTestKeepsMembersOnTheEnabledConfiguration(t *testing.T) {
 func TestDisableOpensTheOrganization(t *testing.T) {
 	ts := newTestServer(t)
 	enableAcme(t, ts, true)
-	admin := newBrowser(t)
+	admin := newAdmin(t, ts)
 	admin.post(ts.srv.URL+"/organizations/acme/settings/sso/disable", url.Values{})
 	if body := newBrowser(t).get(ts.srv.URL + "/organizations/acme"); !strings.Contains(body, "not enabled") {
 		t.Fatalf("org page after Disable:\n%s", body)
@@ -187,7 +190,7 @@ func TestDisableOpensTheOrganization(t *testing.T) {
 // a response made for one organization's ACS is refused at another's, even from the same IdP.
 func TestOrganizationsAreIsolated(t *testing.T) {
 	ts := newTestServer(t)
-	b := newBrowser(t)
+	b := newAdmin(t, ts)
 	b.post(ts.srv.URL+"/", url.Values{"slug": {"globex"}, "name": {"Globex"}})
 	enableAcme(t, ts, true)
 	enableOrg(t, ts, "globex", true)
@@ -235,8 +238,8 @@ func TestGroupsOverageIsShownNotHidden(t *testing.T) {
 func TestPassingTestSignsNobodyIn(t *testing.T) {
 	ts := newTestServer(t)
 	enableAcme(t, ts, true)
-	admin := newBrowser(t)
-	body := admin.post(ts.srv.URL+"/organizations/acme/settings/sso", settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM()))
+	admin := newAdmin(t, ts)
+	body := admin.saveSettings(ts, "acme", settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM()))
 	if body = admin.signIn(ts, body, "adele@contoso.example", "adele-demo"); !strings.Contains(body, `id="test-ok"`) {
 		t.Fatalf("test failed:\n%s", body)
 	}
@@ -281,8 +284,8 @@ func TestSignedAssertionsMustMatchEntrasSigningOption(t *testing.T) {
 			if !tt.ticked {
 				form.Del(fieldSigned)
 			}
-			b := newBrowser(t)
-			body := b.signIn(ts, b.post(ts.srv.URL+"/organizations/acme/settings/sso", form), "adele@contoso.example", "adele-demo")
+			b := newAdmin(t, ts)
+			body := b.signIn(ts, b.saveSettings(ts, "acme", form), "adele@contoso.example", "adele-demo")
 			if got := strings.Contains(body, `id="test-ok"`); got != tt.wantPass {
 				t.Fatalf("passed = %v, want %v:\n%s", got, tt.wantPass, body)
 			}
@@ -301,8 +304,8 @@ func TestSignedAssertionsMustMatchEntrasSigningOption(t *testing.T) {
 // to the application), the test shows Entra's own message.
 func TestIdPRefusalIsShownWithItsAADSTSCode(t *testing.T) {
 	ts := newTestServer(t)
-	b := newBrowser(t)
-	body := b.post(ts.srv.URL+"/organizations/acme/settings/sso", settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM()))
+	b := newAdmin(t, ts)
+	body := b.saveSettings(ts, "acme", settingsForm(ts.app.demo.LoginURL(), ts.app.demo.CertificatePEM()))
 	body = b.signIn(ts, body, "diego@contoso.example", "diego-demo")
 	if !strings.Contains(body, `id="test-failed"`) || !strings.Contains(body, "Requester/RequestDenied: AADSTS50105") ||
 		!strings.Contains(body, "Sign-in logs") {

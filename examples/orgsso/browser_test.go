@@ -82,6 +82,14 @@ func TestBrowserAdminAndMemberFlows(t *testing.T) {
 		}
 		return s
 	}
+	textCSS := func(ctx context.Context, sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return s
+	}
 	shot := func(ctx context.Context, name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -102,7 +110,23 @@ func TestBrowserAdminAndMemberFlows(t *testing.T) {
 		)
 	}
 
-	// The admin creates an organization and opens its SSO settings.
+	// Without the app's admin sign-in, the SSO settings are refused.
+	do(admin, "settings without admin sign-in",
+		chromedp.Navigate(ts.srv.URL+"/organizations/acme/settings/sso"),
+		chromedp.WaitVisible(chromedp.CSS("h1")),
+	)
+	if got := textCSS(admin, "body"); !strings.Contains(got, "Only an admin of Acme Corp") {
+		t.Errorf("settings page for an anonymous browser: %q", got)
+	}
+	// The admin signs in to the app, creates an organization and opens its SSO settings.
+	do(admin, "admin sign-in",
+		chromedp.Navigate(ts.srv.URL+"/admin/login"),
+		chromedp.WaitVisible(chromedp.ID("admin-signin")),
+		chromedp.SetValue(chromedp.ID("email"), demoAdmin),
+		chromedp.SetValue(chromedp.ID("password"), admins[demoAdmin]),
+		chromedp.Click(chromedp.ID("admin-signin")),
+		chromedp.WaitVisible(chromedp.ID("create-org")),
+	)
 	do(admin, "create organization",
 		chromedp.Navigate(ts.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("create-org")),
@@ -142,12 +166,12 @@ func TestBrowserAdminAndMemberFlows(t *testing.T) {
 
 	// Bad pastes get a message under each field.
 	do(admin, "submit bad values",
-		chromedp.SetValue(chromedp.ID("sign_on_url"), "https://sts.windows.net/"+demoidp.DefaultTenantID+"/"),
+		chromedp.SetValue(chromedp.ID("login_url"), "https://sts.windows.net/"+demoidp.DefaultTenantID+"/"),
 		chromedp.SetValue(chromedp.ID("certificate"), otherKeyPEM),
 		chromedp.Click(chromedp.ID("update-and-test")),
 		chromedp.WaitVisible(chromedp.ID("error-certificate")),
 	)
-	if got := text(admin, "error-sign_on_url"); !strings.Contains(got, `"Microsoft Entra Identifier" (the issuer), not the Login URL`) {
+	if got := text(admin, "error-login_url"); !strings.Contains(got, `"Microsoft Entra Identifier" (the issuer), not the Login URL`) {
 		t.Errorf("Sign-on URL message = %q", got)
 	}
 	if got := text(admin, "error-certificate"); !strings.Contains(got, "found a private key") {
@@ -157,7 +181,7 @@ func TestBrowserAdminAndMemberFlows(t *testing.T) {
 
 	// A wrong certificate: the test fails and says which certificate signed.
 	do(admin, "test with a wrong certificate",
-		chromedp.SetValue(chromedp.ID("sign_on_url"), demo.LoginURL()),
+		chromedp.SetValue(chromedp.ID("login_url"), demo.LoginURL()),
 		chromedp.SetValue(chromedp.ID("certificate"), otherCertPEM),
 		chromedp.Click(chromedp.ID("update-and-test")),
 	)
@@ -221,6 +245,38 @@ func TestBrowserAdminAndMemberFlows(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("welcome")),
 	)
 	checkClaims(t, text(other, "claim-nameid"), text(other, "claim-objectid"), text(other, "claim-email"), text(other, "claim-groups"), demoidp.DemoUsers()[0])
+
+	// A member the IdP refuses (not assigned to the application): the admin sees why in
+	// the sign-in log, with the reference the member was shown.
+	refused, cancelRefused := chromedp.NewContext(admin, chromedp.WithNewBrowserContext())
+	defer cancelRefused()
+	do(refused, "open the organization", chromedp.Navigate(ts.srv.URL+"/organizations/globex"))
+	signIn(refused, "diego@contoso.example", "diego-demo")
+	do(refused, "refusal page", chromedp.WaitVisible(chromedp.CSS("h1")))
+	if got := textCSS(refused, "body"); !strings.Contains(got, "Sign-in failed") || strings.Contains(got, "AADSTS") {
+		t.Errorf("member refusal page: %q", got)
+	}
+	do(admin, "settings with the sign-in log",
+		chromedp.Navigate(ts.srv.URL+"/organizations/globex/settings/sso"),
+		chromedp.WaitVisible(chromedp.ID("signins")),
+	)
+	if got := text(admin, "signins"); !strings.Contains(got, "AADSTS50105") || !strings.Contains(got, "refused") || !strings.Contains(got, "reference") {
+		t.Errorf("sign-in log on the settings page: %q", got)
+	}
+
+	// The enabled organization is re-tested with a broken configuration: the test fails
+	// and members keep signing in with the enabled one until an Enable.
+	do(admin, "re-test with a wrong certificate",
+		chromedp.SetValue(chromedp.ID("certificate"), otherCertPEM),
+		chromedp.Click(chromedp.ID("update-and-test")),
+		chromedp.WaitVisible(chromedp.ID("test-failed")),
+		chromedp.WaitVisible(chromedp.ID("waiting")),
+	)
+	later, cancelLater := chromedp.NewContext(admin, chromedp.WithNewBrowserContext())
+	defer cancelLater()
+	do(later, "member after the broken re-test", chromedp.Navigate(ts.srv.URL+"/organizations/globex"))
+	signIn(later, "alex@contoso.example", "alex-demo")
+	do(later, "member page", chromedp.WaitVisible(chromedp.ID("welcome")))
 	t.Logf("screenshots in %s", shots)
 }
 

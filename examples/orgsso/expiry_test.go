@@ -9,18 +9,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssokit/saml/sp/orgs"
 )
 
 // TestRolloverPairWithOneExpiredCertificateIsAccepted: during a rollover the admin pastes
 // the old and the new certificate; an expired old one is a warning, not an error.
 func TestRolloverPairWithOneExpiredCertificateIsAccepted(t *testing.T) {
-	ts := newTestServer(t)
-	s := IdPSettings{SignOnURL: entraLogin, Certificate: expiredCertPEM + "\n" + otherCertPEM}
-	idp, errs, warns := ts.app.idpFromSettings(&s, true)
-	if len(errs) > 0 || idp == nil || len(idp.Certificates) != 2 {
-		t.Fatalf("errors %v", errs)
+	sharedKeys(t)
+	s := orgs.Settings{LoginURL: entraLogin, Certificate: expiredCertPEM + "\n" + otherCertPEM}
+	if _, err := orgs.Validate(s, fixedNow); err != nil {
+		t.Fatalf("errors %v", err)
 	}
-	if !strings.Contains(warns[fieldCertificate], "expired on") {
+	if warns := orgs.Warnings(s, fixedNow); !strings.Contains(warns[fieldCertificate], "expired on") {
 		t.Errorf("warning = %q", warns[fieldCertificate])
 	}
 }
@@ -34,7 +35,7 @@ func TestExpiredCertificateDoesNotLockMembersOut(t *testing.T) {
 	// Four years later the demo IdP's three-year certificate has expired.
 	later := fixedNow.AddDate(4, 0, 0)
 	var err error
-	ts.app, err = setup(context.Background(), options{BaseURL: ts.srv.URL}, ts.store, func() time.Time { return later }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts.app, err = setup(context.Background(), options{BaseURL: ts.srv.URL}, ts.db, func() time.Time { return later }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestExpiredCertificateDoesNotLockMembersOut(t *testing.T) {
 	if !strings.Contains(body, "Alex Wilber") {
 		t.Fatalf("member locked out by an expired certificate:\n%s", body)
 	}
-	if body := member.get(ts.srv.URL + "/organizations/acme/settings/sso"); !strings.Contains(body, `id="active-warning"`) || !strings.Contains(body, "expired on") {
+	if body := newAdmin(t, ts).get(ts.srv.URL + "/organizations/acme/settings/sso"); !strings.Contains(body, `id="active-warning"`) || !strings.Contains(body, "expired on") {
 		t.Errorf("the settings page does not warn about the expired certificate")
 	}
 }
@@ -56,28 +57,29 @@ func TestEntraFlagsPreconfigureAnOrganization(t *testing.T) {
 	if err := os.WriteFile(certFile, []byte(otherCertPEM), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	opts := options{BaseURL: ts.srv.URL, EntraLoginURL: entraLogin, EntraCert: certFile, EntraOrg: "contoso"}
-	if err := ts.app.preconfigureEntra(context.Background(), opts); err != nil {
+	if _, err := setup(t.Context(), opts, ts.db, clock, logger); err != nil {
 		t.Fatal(err)
 	}
-	o, err := ts.store.Org(context.Background(), "contoso")
-	if err != nil || o.Pending == nil || o.Pending.SignOnURL != entraLogin || o.Enabled {
-		t.Fatalf("org %+v, %v", o, err)
+	o := ts.ssoOf(t, "contoso")
+	if o.Pending == nil || o.Pending.Settings.LoginURL != entraLogin || o.Enabled {
+		t.Fatalf("org %+v", o)
 	}
 	// Starting again with the same flags changes nothing.
-	if err := ts.app.preconfigureEntra(context.Background(), opts); err != nil {
+	if _, err := setup(t.Context(), opts, ts.db, clock, logger); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := ts.store.Org(context.Background(), "contoso"); again.PendingVersion != o.PendingVersion {
-		t.Errorf("pending version %d → %d on a restart with the same flags", o.PendingVersion, again.PendingVersion)
+	if again := ts.ssoOf(t, "contoso"); again.Pending.Number != o.Pending.Number {
+		t.Errorf("pending version %d → %d on a restart with the same flags", o.Pending.Number, again.Pending.Number)
 	}
 
 	opts.EntraLoginURL = "https://login.microsoftonline.com/common/saml2"
-	if err := ts.app.preconfigureEntra(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "multi-tenant endpoint") {
+	if _, err := setup(t.Context(), opts, ts.db, clock, logger); err == nil || !strings.Contains(err.Error(), "multi-tenant endpoint") {
 		t.Errorf("bad Login URL flag: %v", err)
 	}
 	opts.EntraLoginURL, opts.EntraCert = entraLogin, ""
-	if err := ts.app.preconfigureEntra(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "-entra-cert") {
+	if _, err := setup(t.Context(), opts, ts.db, clock, logger); err == nil || !strings.Contains(err.Error(), "-entra-cert") {
 		t.Errorf("missing -entra-cert: %v", err)
 	}
 }

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,11 +12,11 @@ import (
 func TestUpdateTestEnableAndSignIn(t *testing.T) {
 	ts := newTestServer(t)
 	demo := ts.app.demo
-	b := newBrowser(t)
+	b := newAdmin(t, ts)
 	settings := ts.srv.URL + "/organizations/acme/settings/sso"
 
 	// Enable is refused before a test.
-	b.post(settings+"/enable", nil)
+	b.enable(ts, "acme")
 	if b.status() != 409 {
 		t.Fatalf("Enable before a test: status %d, want 409", b.status())
 	}
@@ -25,7 +25,7 @@ func TestUpdateTestEnableAndSignIn(t *testing.T) {
 		t.Fatalf("org page before SSO:\n%s", body)
 	}
 
-	body := b.post(settings, settingsForm(demo.LoginURL(), demo.CertificatePEM()))
+	body := b.saveSettings(ts, "acme", settingsForm(demo.LoginURL(), demo.CertificatePEM()))
 	body = b.signIn(ts, body, "adele@contoso.example", "adele-demo")
 	if b.path() != "/organizations/acme/settings/sso" || !strings.Contains(body, `id="test-ok"`) {
 		t.Fatalf("after the test, at %s:\n%s", b.path(), body)
@@ -35,7 +35,7 @@ func TestUpdateTestEnableAndSignIn(t *testing.T) {
 		t.Fatalf("the test signed someone in:\n%s", body)
 	}
 
-	b.post(settings+"/enable", url.Values{})
+	b.enable(ts, "acme")
 	if b.status() != 200 || !strings.Contains(b.get(settings), "Disable SSO") {
 		t.Fatalf("Enable after a passing test: status %d", b.status())
 	}
@@ -60,7 +60,7 @@ func TestUpdateTestEnableAndSignIn(t *testing.T) {
 	if m2.path() != "/organizations/acme" || !strings.Contains(body, "Adele Vance") {
 		t.Fatalf("IdP-initiated member landed at %s:\n%s", m2.path(), body)
 	}
-	if mem, err := ts.store.Member(context.Background(), "acme", "adele@contoso.example"); err != nil || mem == nil || mem.ObjectID != "4a9f3c1e-7b2d-4f6a-9c8e-1d2b3a4c5e6f" {
+	if mem, err := getMember(t.Context(), ts.db, "acme", "adele@contoso.example"); err != nil || mem == nil || mem.ObjectID != "4a9f3c1e-7b2d-4f6a-9c8e-1d2b3a4c5e6f" {
 		t.Errorf("member record: %+v, %v", mem, err)
 	}
 }
@@ -70,9 +70,8 @@ func TestUpdateTestEnableAndSignIn(t *testing.T) {
 // stays off.
 func TestWrongCertificateFailsTheTestWithTheReason(t *testing.T) {
 	ts := newTestServer(t)
-	b := newBrowser(t)
-	settings := ts.srv.URL + "/organizations/acme/settings/sso"
-	body := b.post(settings, settingsForm(ts.app.demo.LoginURL(), otherCertPEM))
+	b := newAdmin(t, ts)
+	body := b.saveSettings(ts, "acme", settingsForm(ts.app.demo.LoginURL(), otherCertPEM))
 	body = b.signIn(ts, body, "adele@contoso.example", "adele-demo")
 	if !strings.Contains(body, `id="test-failed"`) {
 		t.Fatalf("want a failed test, got:\n%s", body)
@@ -80,8 +79,34 @@ func TestWrongCertificateFailsTheTestWithTheReason(t *testing.T) {
 	if !strings.Contains(body, otherCertThumbprnt) {
 		t.Errorf("the failure does not name the configured certificate's thumbprint %s:\n%s", otherCertThumbprnt, body)
 	}
-	b.post(settings+"/enable", url.Values{})
+	b.enable(ts, "acme")
 	if b.status() != 409 {
 		t.Errorf("Enable after a failed test: status %d, want 409", b.status())
+	}
+}
+
+// TestAdminActionsNeedTheOrgsAdmin: nobody signed in, and an admin of another
+// organization, can neither see nor change an organization's SSO; the settings POST of
+// the anonymous takeover sequence (#14) is refused before anything is stored.
+func TestAdminActionsNeedTheOrgsAdmin(t *testing.T) {
+	ts := newTestServer(t)
+	before := ts.ssoOf(t, "acme")
+	for name, b := range map[string]*browser{"anonymous": newBrowser(t), "admin of another org": newAdminAs(t, ts, "other@orgsso.example")} {
+		if body := b.get(ts.srv.URL + "/organizations/acme/settings/sso"); b.status() != http.StatusForbidden || strings.Contains(body, "sso-form") {
+			t.Errorf("%s: settings page %d", name, b.status())
+		}
+		for _, path := range []string{"", "/enable", "/disable"} {
+			b.post(ts.srv.URL+"/organizations/acme/settings/sso"+path, settingsForm(ts.app.demo.LoginURL(), otherCertPEM))
+			if b.status() != http.StatusForbidden {
+				t.Errorf("%s: POST settings/sso%s: %d, want 403", name, path, b.status())
+			}
+		}
+		b.post(ts.srv.URL+"/", url.Values{"slug": {"newco"}, "name": {"New"}})
+		if name == "anonymous" && b.status() != http.StatusForbidden {
+			t.Errorf("anonymous: create organization: %d, want 403", b.status())
+		}
+	}
+	if after := ts.ssoOf(t, "acme"); after.Revision != before.Revision {
+		t.Fatal("a refused admin request changed the organization")
 	}
 }

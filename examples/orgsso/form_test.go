@@ -1,22 +1,30 @@
 package main
 
 import (
-	"context"
 	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const entraLogin = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/saml2"
 
-// postSettings submits the SSO form for acme straight to the handler.
+// postSettings submits the SSO form for acme straight to the handler, as its admin,
+// from the settings page of the seeded version 1.
 func postSettings(t *testing.T, ts *testServer, form url.Values) *httptest.ResponseRecorder {
 	t.Helper()
+	if form.Get("version") == "" {
+		form.Set("version", "1")
+	}
 	req := httptest.NewRequest(http.MethodPost, ts.srv.URL+"/organizations/acme/settings/sso", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", ts.srv.URL)
+	v := demoAdmin + "|" + strconv.FormatInt(fixedNow.Add(time.Hour).Unix(), 10)
+	req.AddCookie(&http.Cookie{Name: adminCookie, Value: v + "|" + ts.app.mac(v)})
 	rec := httptest.NewRecorder()
 	ts.app.ServeHTTP(rec, req)
 	return rec
@@ -55,7 +63,7 @@ func TestSettingsFormRejectsBadInputWithFieldMessages(t *testing.T) {
 		{"OAuth endpoint", "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/authorize", demoCert, "", fieldSignOnURL, "which is not the SAML endpoint"},
 		{"not a URL", "login.microsoftonline", demoCert, "", fieldSignOnURL, "is not an absolute https URL"},
 		{"plain http to another host", "http://idp.example.com/sso", demoCert, "https://idp.example.com", fieldSignOnURL, "uses plain http"},
-		{"other IdP without entity ID", "https://idp.example.com/sso", demoCert, "", fieldIdPEntityID, "Required when the Sign-on URL is not Entra's"},
+		{"other IdP without entity ID", "https://idp.example.com/sso", demoCert, "", fieldIdPEntityID, "Required when the sign-on URL is not Entra's"},
 		{"private key pasted as certificate", entraLogin, otherKeyPEM, "", fieldCertificate, "This is not a certificate: found a private key"},
 		{"thumbprint pasted as certificate", entraLogin, "80CC2EF7CB636C4A0A2056488EB4DEAB04591624", "", fieldCertificate, "thumbprint"},
 		{"truncated certificate", entraLogin, demoCert[:200] + "\n-----END CERTIFICATE-----", "", fieldCertificate, "This certificate is damaged"},
@@ -77,12 +85,8 @@ func TestSettingsFormRejectsBadInputWithFieldMessages(t *testing.T) {
 			if !strings.Contains(body, "Nothing was saved") {
 				t.Error("the page does not say that nothing was saved")
 			}
-			o, err := ts.store.Org(context.Background(), "acme")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if o.PendingVersion != 1 || o.Pending.SignOnURL != ts.app.demo.LoginURL() {
-				t.Errorf("bad input was saved: version %d, %+v", o.PendingVersion, o.Pending)
+			if o := ts.ssoOf(t, "acme"); o.Pending.Number != 1 || o.Pending.Settings.LoginURL != ts.app.demo.LoginURL() {
+				t.Errorf("bad input was saved: version %d, %+v", o.Pending.Number, o.Pending)
 			}
 		})
 	}
@@ -112,20 +116,19 @@ func TestValidEntraSettingsGoToEntra(t *testing.T) {
 		t.Fatalf("status %d:\n%s", rec.Code, rec.Body)
 	}
 	loc, _ := url.Parse(rec.Header().Get("Location"))
-	if loc.Scheme+"://"+loc.Host+loc.Path != entraLogin || loc.Query().Get("SAMLRequest") == "" || !isTestRelayState(loc.Query().Get("RelayState")) {
+	if loc.Scheme+"://"+loc.Host+loc.Path != entraLogin || loc.Query().Get("SAMLRequest") == "" || !strings.HasPrefix(loc.Query().Get("RelayState"), "ts") {
 		t.Errorf("redirect = %s", loc)
 	}
-	o, _ := ts.store.Org(context.Background(), "acme")
-	if o.PendingVersion != 2 || o.Pending.SignOnURL != entraLogin || o.Tested() {
-		t.Errorf("saved org = %+v", o)
+	if o := ts.ssoOf(t, "acme"); o.Pending.Number != 2 || o.Pending.Settings.LoginURL != entraLogin || o.Pending.LastTest != nil {
+		t.Errorf("saved org = %+v", o.Pending)
 	}
 	var c *http.Cookie
 	for _, k := range rec.Result().Cookies() {
-		if k.Name == testCookie {
+		if strings.HasSuffix(k.Name, "-test") {
 			c = k
 		}
 	}
-	if c == nil || c.Value != loc.Query().Get("RelayState") || !c.HttpOnly {
+	if c == nil || !c.HttpOnly {
 		t.Errorf("test cookie = %+v", c)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"html"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ssokit/saml/certs"
+	"github.com/ssokit/saml/sp/orgs"
 )
 
 // fixedNow is the clock of every SP and of the demo IdP in these tests.
@@ -63,10 +65,10 @@ func sharedKeys(t *testing.T) {
 }
 
 type testServer struct {
-	app   *App
-	srv   *httptest.Server
-	store *Store
-	dir   string
+	app *App
+	srv *httptest.Server
+	db  *sql.DB
+	dir string
 }
 
 // newTestServer runs the app with its demo IdP on a random loopback port, on a fresh
@@ -82,16 +84,16 @@ func newTestServerAt(t *testing.T, addr string) *testServer {
 	t.Helper()
 	sharedKeys(t)
 	dir := t.TempDir()
-	store, err := OpenStore(filepath.Join(dir, "orgsso.db"))
+	db, err := openDB(filepath.Join(dir, "orgsso.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
+	t.Cleanup(func() { db.Close() })
 	ctx := context.Background()
-	if _, err := store.SettingOrInit(ctx, "demo_idp_key", func() (string, error) { return demoKeyJSON, nil }); err != nil {
+	if _, err := setting(ctx, db, "demo_idp_key", func() (string, error) { return demoKeyJSON, nil }); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{store: store, dir: dir}
+	ts := &testServer{db: db, dir: dir}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +107,7 @@ func newTestServerAt(t *testing.T, addr string) *testServer {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	ts.app, err = setup(ctx, options{BaseURL: ts.srv.URL}, store, clock, logger)
+	ts.app, err = setup(ctx, options{BaseURL: ts.srv.URL}, db, clock, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,10 +173,13 @@ func (b *browser) get(u string) string {
 	return b.do(req)
 }
 
+// post posts a form as a browser does, with the Origin header of the page it is on (the
+// target's own origin: the demo IdP and the app share the test server).
 func (b *browser) post(u string, form url.Values) string {
 	b.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", req.URL.Scheme+"://"+req.URL.Host)
 	return b.do(req)
 }
 
@@ -193,9 +198,71 @@ func (b *browser) path() string {
 	return b.last.Request.URL.Path
 }
 
+// The settings form's field names.
+const (
+	fieldSignOnURL   = orgs.FieldLoginURL
+	fieldCertificate = orgs.FieldCertificate
+	fieldIdPEntityID = orgs.FieldIdPEntityID
+	fieldSigned      = "signed_assertions"
+	fieldIdPInit     = "allow_idp_initiated"
+)
+
 func settingsForm(signOnURL, certificate string) url.Values {
 	return url.Values{
 		fieldSignOnURL: {signOnURL}, fieldCertificate: {certificate},
 		fieldSigned: {"on"}, fieldIdPInit: {"on"},
 	}
+}
+
+// newAdmin is a browser signed in with the app's admin account (the demo org's admin).
+func newAdmin(t *testing.T, ts *testServer) *browser {
+	return newAdminAs(t, ts, demoAdmin)
+}
+
+func newAdminAs(t *testing.T, ts *testServer, email string) *browser {
+	t.Helper()
+	b := newBrowser(t)
+	b.post(ts.srv.URL+"/admin/login", url.Values{"email": {email}, "password": {admins[email]}})
+	if b.status() != http.StatusOK || b.path() != "/" {
+		t.Fatalf("admin sign-in: %d at %s", b.status(), b.path())
+	}
+	return b
+}
+
+var versionRE = regexp.MustCompile(`name="version" value="(\d+)"`)
+
+// saveSettings is "Update and Test" from the settings page as it stands (the form
+// carries the version it shows).
+func (b *browser) saveSettings(ts *testServer, slug string, form url.Values) string {
+	b.t.Helper()
+	page := ts.srv.URL + "/organizations/" + slug + "/settings/sso"
+	if m := versionRE.FindStringSubmatch(b.get(page)); m != nil {
+		form.Set("version", m[1])
+	}
+	return b.post(page, form)
+}
+
+// enable clicks Enable on the settings page as it stands.
+func (b *browser) enable(ts *testServer, slug string) string {
+	b.t.Helper()
+	page := ts.srv.URL + "/organizations/" + slug + "/settings/sso"
+	form := url.Values{}
+	if m := versionRE.FindStringSubmatch(b.get(page)); m != nil {
+		form.Set("version", m[1])
+	}
+	return b.post(page+"/enable", form)
+}
+
+// Test-only names for the derived URLs the tests use.
+func (a *App) spEntityID(slug string) string { return a.sso.Endpoints(slug).EntityID }
+func (a *App) acsURL(slug string) string     { return a.sso.Endpoints(slug).ACSURL }
+
+// ssoOf is the organization's SSO state in the store.
+func (ts *testServer) ssoOf(t *testing.T, slug string) *orgs.Org {
+	t.Helper()
+	o, err := ts.app.store.Get(t.Context(), slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

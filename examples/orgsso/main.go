@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -21,11 +22,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/internal/demoidp"
+	"github.com/ssokit/saml/sp/orgs"
 )
 
 // options are the command-line settings; every flag also reads an ORGSSO_* variable.
@@ -72,16 +75,16 @@ func run(o options, logger *slog.Logger) error {
 	if o.BaseURL == "" {
 		o.BaseURL = "http://" + ln.Addr().String()
 	}
-	store, err := OpenStore(o.DB)
+	db, err := openDB(o.DB)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	app, err := setup(context.Background(), o, store, time.Now, logger)
+	defer db.Close()
+	app, err := setup(context.Background(), o, db, time.Now, logger)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("orgsso: open %s (database %s)\n", o.BaseURL, o.DB)
+	fmt.Printf("orgsso: open %s (database %s); admin sign-in %s / %s\n", o.BaseURL, o.DB, demoAdmin, admins[demoAdmin])
 	if app.demo != nil {
 		fmt.Printf("orgsso: demo IdP at %s/demo-idp/ (Login URL %s)\n", o.BaseURL, app.demo.LoginURL())
 	}
@@ -89,92 +92,97 @@ func run(o options, logger *slog.Logger) error {
 	return srv.Serve(ln)
 }
 
-// setup builds the app around store: the demo IdP (its key kept in the database, so the
+// setup builds the app over db: the demo IdP (its key kept in the database, so the
 // certificate pasted into an organization stays valid across restarts), the demo
 // organization on first start, and the Entra organization from the flags.
-func setup(ctx context.Context, o options, store *Store, now func() time.Time, logger *slog.Logger) (*App, error) {
+func setup(ctx context.Context, o options, db *sql.DB, now func() time.Time, logger *slog.Logger) (*App, error) {
 	var demo *demoidp.IdP
 	if !o.NoDemo {
-		key, err := demoKey(ctx, store, now())
+		key, err := demoKey(ctx, db, now())
 		if err != nil {
 			return nil, fmt.Errorf("demo IdP key: %w", err)
 		}
-		demo, err = demoidp.New(demoidp.Config{BaseURL: strings.TrimSuffix(o.BaseURL, "/") + "/demo-idp", Key: key, Now: now})
+		if demo, err = demoidp.New(demoidp.Config{BaseURL: strings.TrimSuffix(o.BaseURL, "/") + "/demo-idp", Key: key, Now: now}); err != nil {
+			return nil, err
+		}
+	}
+	app, err := New(Config{BaseURL: o.BaseURL, DB: db, Demo: demo, Now: now, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	list, err := listOrgs(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	for _, org := range list {
+		app.registerDemoApp(org.Slug)
+	}
+	if len(list) == 0 && demo != nil {
+		s := orgs.Settings{LoginURL: demo.LoginURL(), IdPEntityID: demo.EntityID(), Certificate: demo.CertificatePEM(), SignedAssertions: true, AllowIdPInitiated: true}
+		if err := app.preconfigure(ctx, Org{Slug: "acme", Name: "Acme Corp", Admin: demoAdmin}, s); err != nil {
+			return nil, err
+		}
+	}
+	if o.EntraLoginURL != "" {
+		if o.EntraCert == "" {
+			return nil, errors.New("-entra-login-url needs -entra-cert, the file with Entra's Certificate (Base64)")
+		}
+		pem, err := os.ReadFile(o.EntraCert)
 		if err != nil {
 			return nil, err
 		}
-	}
-	app, err := New(Config{BaseURL: o.BaseURL, Store: store, Demo: demo, Now: now, Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	orgs, err := store.Orgs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(orgs) == 0 && demo != nil {
-		acme := &Org{Slug: "acme", Name: "Acme Corp", CreatedAt: now(), PendingVersion: 1, Pending: &IdPSettings{
-			SignOnURL: demo.LoginURL(), Certificate: demo.CertificatePEM(), SignedAssertions: true, AllowIdPInitiated: true,
-		}}
-		if err := store.CreateOrg(ctx, acme); err != nil {
-			return nil, err
+		if !slugRE.MatchString(o.EntraOrg) {
+			return nil, fmt.Errorf("-entra-org %q: use 3 to 40 lower-case letters, digits or dashes", o.EntraOrg)
 		}
-		orgs = append(orgs, acme)
-	}
-	for _, org := range orgs {
-		app.registerDemoApp(org.Slug)
-	}
-	if o.EntraLoginURL != "" {
-		if err := app.preconfigureEntra(ctx, o); err != nil {
-			return nil, err
+		s := orgs.Settings{LoginURL: o.EntraLoginURL, Certificate: string(pem), SignedAssertions: true, AllowIdPInitiated: true}
+		if err := app.preconfigure(ctx, Org{Slug: o.EntraOrg, Name: o.EntraOrg + " (Entra ID)", Admin: demoAdmin}, s); err != nil {
+			return nil, fmt.Errorf("-entra-login-url/-entra-cert: %w", err)
 		}
+		e := app.sso.Endpoints(o.EntraOrg)
+		fmt.Printf("orgsso: organization %q uses Entra. In the Enterprise application's Basic SAML Configuration set\n"+
+			"  Identifier (Entity ID): %s\n  Reply URL:              %s\nthen open %s/organizations/%s/settings/sso and click Update and Test.\n",
+			o.EntraOrg, e.EntityID, e.ACSURL, app.base, o.EntraOrg)
 	}
 	return app, nil
 }
 
-// preconfigureEntra saves the Entra settings from the flags as the pending configuration
-// of an organization (created if needed), ready for Update and Test.
-func (a *App) preconfigureEntra(ctx context.Context, o options) error {
-	if o.EntraCert == "" {
-		return errors.New("-entra-login-url needs -entra-cert, the file with Entra's Certificate (Base64)")
-	}
-	pem, err := os.ReadFile(o.EntraCert)
+// preconfigure creates the organization if needed and saves s as its pending
+// configuration unless it is that already. It is the operator's command line, so it
+// writes the store itself instead of going through an admin's request.
+func (a *App) preconfigure(ctx context.Context, org Org, s orgs.Settings) error {
+	s, err := orgs.Validate(s, a.now())
 	if err != nil {
 		return err
 	}
-	s := IdPSettings{SignOnURL: o.EntraLoginURL, Certificate: string(pem), SignedAssertions: true, AllowIdPInitiated: true}
-	if _, errs, _ := a.idpFromSettings(&s, true); len(errs) > 0 {
-		return fmt.Errorf("-entra-login-url/-entra-cert: %v", errs)
-	}
-	org, err := a.store.Org(ctx, o.EntraOrg)
-	if errors.Is(err, ErrNoOrg) {
-		if !slugRE.MatchString(o.EntraOrg) {
-			return fmt.Errorf("-entra-org %q: use 3 to 40 lower-case letters, digits or dashes", o.EntraOrg)
-		}
-		org = &Org{Slug: o.EntraOrg, Name: o.EntraOrg + " (Entra ID)", CreatedAt: a.now()}
-		if err := a.store.CreateOrg(ctx, org); err != nil {
+	if cur, err := getOrg(ctx, a.db, org.Slug); err != nil {
+		return err
+	} else if cur == nil {
+		if err := a.addOrg(org); err != nil {
 			return err
 		}
-	} else if err != nil {
+	}
+	o, err := a.store.Get(ctx, org.Slug)
+	if errors.Is(err, orgs.ErrNotFound) {
+		o, err = &orgs.Org{ID: org.Slug}, nil
+	}
+	if err != nil || (o.Pending != nil && reflect.DeepEqual(o.Pending.Settings, s)) {
 		return err
 	}
-	if org.Pending == nil || *org.Pending != s {
-		org.Pending = &s
-		org.PendingVersion++
-		if err := a.store.SaveOrg(ctx, org); err != nil {
-			return err
-		}
+	n := 1
+	if o.Pending != nil {
+		n = o.Pending.Number + 1
 	}
-	fmt.Printf("orgsso: organization %q uses Entra. In the Enterprise application's Basic SAML Configuration set\n"+
-		"  Identifier (Entity ID): %s\n  Reply URL:              %s\nthen open %s/organizations/%s/settings/sso and click Update and Test.\n",
-		org.Slug, a.spEntityID(org.Slug), a.acsURL(org.Slug), a.base, org.Slug)
-	return nil
+	o.Pending = &orgs.Version{Number: n, Settings: s, ChangedAt: a.now(), ChangedBy: "command line"}
+	if o.Revision == 0 {
+		return a.store.Create(ctx, o)
+	}
+	return a.store.Update(ctx, o)
 }
 
 // demoKey loads the demo IdP's signing key from the database, making one on first start.
-func demoKey(ctx context.Context, store *Store, now time.Time) (*certs.KeyPair, error) {
+func demoKey(ctx context.Context, db *sql.DB, now time.Time) (*certs.KeyPair, error) {
 	type stored struct{ Cert, Key string }
-	v, err := store.SettingOrInit(ctx, "demo_idp_key", func() (string, error) {
+	v, err := setting(ctx, db, "demo_idp_key", func() (string, error) {
 		kp, err := certs.GenerateKeyPair("Microsoft Azure Federated SSO Certificate (demo)", now.Add(-time.Hour), 3*365*24*time.Hour)
 		if err != nil {
 			return "", err

@@ -2,18 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"html/template"
 	"net/http"
 	"strings"
 )
 
+var bgCtx = context.Background()
+
 //go:embed templates/*.html
 var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"join":  strings.Join,
-	"short": shortClaim,
+	"join": strings.Join, "short": shortClaim, "fix": appFix,
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {

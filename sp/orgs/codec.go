@@ -26,13 +26,27 @@ type storedTest struct {
 }
 
 type storedCheck struct {
-	Name     string    `json:"name"`
-	Status   sp.Status `json:"status"`
-	Expected string    `json:"expected,omitempty"`
-	Received string    `json:"received,omitempty"`
-	Fix      string    `json:"fix,omitempty"`
-	Err      string    `json:"err,omitempty"`
-	Kind     string    `json:"kind,omitempty"`
+	Name     string       `json:"name"`
+	Status   sp.Status    `json:"status"`
+	Expected string       `json:"expected,omitempty"`
+	Received string       `json:"received,omitempty"`
+	Fix      string       `json:"fix,omitempty"`
+	Err      string       `json:"err,omitempty"`
+	Kind     string       `json:"kind,omitempty"`
+	SPError  *storedSPErr `json:"sp_error,omitempty"` // when Err was an *sp.Error
+}
+
+// storedSPErr keeps an *sp.Error's fields, so a reloaded one still answers
+// sp.ProblemOf (its FixCode lets a page word its own advice) and errors.As.
+type storedSPErr struct {
+	Check     string            `json:"check"`
+	Expected  string            `json:"expected,omitempty"`
+	Received  string            `json:"received,omitempty"`
+	Fix       string            `json:"fix,omitempty"`
+	FixCode   string            `json:"fix_code,omitempty"`
+	FixParams map[string]string `json:"fix_params,omitempty"`
+	Cause     string            `json:"cause,omitempty"`
+	Status    *sp.StatusError   `json:"status,omitempty"`
 }
 
 // kinds names sp's sentinels for storage; the names are part of the stored format.
@@ -90,6 +104,14 @@ func (t *Test) MarshalJSON() ([]byte, error) {
 			sc := storedCheck{Name: c.Name, Status: c.Status, Expected: c.Expected, Received: c.Received, Fix: c.Fix}
 			if c.Err != nil {
 				sc.Err, sc.Kind = c.Err.Error(), kindName(c.Err)
+				var se *sp.Error
+				if errors.As(c.Err, &se) && se == c.Err {
+					sc.SPError = &storedSPErr{Check: se.Check, Expected: se.Expected, Received: se.Received, Fix: se.Fix, FixCode: se.FixCode, FixParams: se.FixParams}
+					if se.Err != nil {
+						sc.SPError.Cause = se.Err.Error()
+						errors.As(se.Err, &sc.SPError.Status)
+					}
+				}
 			}
 			st.Checks = append(st.Checks, sc)
 		}
@@ -109,7 +131,16 @@ func (t *Test) UnmarshalJSON(b []byte) error {
 	d := &sp.Diagnosis{OK: st.OK, Assertion: st.Valid, Signed: st.Signed}
 	for _, sc := range st.Checks {
 		c := sp.Check{Name: sc.Name, Status: sc.Status, Expected: sc.Expected, Received: sc.Received, Fix: sc.Fix}
-		if sc.Err != "" || sc.Kind != "" {
+		switch e := sc.SPError; {
+		case e != nil:
+			se := &sp.Error{Kind: kindErr(sc.Kind), Check: e.Check, Expected: e.Expected, Received: e.Received, Fix: e.Fix, FixCode: e.FixCode, FixParams: e.FixParams}
+			if e.Status != nil && e.Status.Error() == e.Cause {
+				se.Err = e.Status
+			} else if e.Cause != "" {
+				se.Err = errors.New(e.Cause)
+			}
+			c.Err = se
+		case sc.Err != "" || sc.Kind != "":
 			c.Err = &storedError{text: sc.Err, kind: kindErr(sc.Kind)}
 		}
 		d.Checks = append(d.Checks, c)

@@ -250,6 +250,24 @@ func TestTestAnswerIsBoundToTheAdminsBrowser(t *testing.T) {
 	}
 }
 
+// A copy of the test cookie cannot have the same answer diagnosed (and recorded) twice.
+func TestTestAnswerIsUsedOnce(t *testing.T) {
+	h := newHarness(t)
+	h.save(h.m, "acme", entra(samltest.DefaultIdP()))
+	st := h.startTest(h.m, "acme")
+	opts := samltest.Options{InResponseTo: st.requestID, AssertionID: samltest.ID("once")}
+	if w := h.post(h.m, "acme", samltest.DefaultIdP(), opts, st.relayState, st.cookies); w.Code != http.StatusSeeOther {
+		t.Fatalf("first: %d", w.Code)
+	}
+	before := h.get("acme").Revision
+	if w := h.post(h.m, "acme", samltest.DefaultIdP(), opts, st.relayState, st.cookies); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "already used") {
+		t.Fatalf("second post with a copy of the cookie: %d %s, want 403 already used", w.Code, w.Body)
+	}
+	if o := h.get("acme"); o.Revision != before || !o.Pending.LastTest.Passed() {
+		t.Fatalf("the second post rewrote the test result")
+	}
+}
+
 func TestTestAnswerCountsOnlyForTheVersionTested(t *testing.T) {
 	h := newHarness(t)
 	h.save(h.m, "acme", entra(samltest.DefaultIdP()))

@@ -288,3 +288,30 @@ func page(w http.ResponseWriter, status int, title, msg, link string) {
 	w.WriteHeader(status)
 	pageTmpl.Execute(w, struct{ Title, Message, Link string }{title, msg, link})
 }
+
+// Enabled reports whether orgID's members sign in through SSO (as this server last read
+// it, at most RefreshInterval ago); false for an unknown organization.
+func (m *Manager) Enabled(ctx context.Context, orgID string) (bool, error) {
+	if !ValidID(orgID) {
+		return false, nil
+	}
+	cur, err := m.activeFor(ctx, orgID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && cur.enabled, err
+}
+
+// StartSession sets the default session cookie of orgID for a, for a Config.OnLogin
+// that records something and then wants the default session (read with Session).
+func (m *Manager) StartSession(w http.ResponseWriter, r *http.Request, orgID string, a *assertion.Assertion) error {
+	cur, err := m.activeFor(r.Context(), orgID)
+	if err != nil {
+		return err
+	}
+	if !cur.enabled {
+		return errors.New("orgs: SSO is not enabled for " + orgID)
+	}
+	_, err = cur.h.StartSession(w, r, a, nil)
+	return err
+}

@@ -306,3 +306,14 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// Validate checks s as Save does (without authorization or storing) and returns it
+// normalized, or a *SettingsError. For code that writes a Store itself, e.g. an
+// operator's command line preconfiguring an organization.
+func Validate(s Settings, now time.Time) (Settings, error) {
+	s = s.normalize()
+	if _, err := s.idp(now, true); err != nil {
+		return s, err
+	}
+	return s, nil
+}

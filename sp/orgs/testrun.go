@@ -176,6 +176,14 @@ func (m *Manager) finishTest(w http.ResponseWriter, r *http.Request, orgID, rela
 		return
 	}
 	ctx := r.Context()
+	// Answered once, even by a copy of the cookie, on every server sharing the cache.
+	if err := m.replayCache(orgID).Remember(ctx, "orgs-test:"+relayState, time.Unix(st.Expires, 0)); errors.Is(err, sp.ErrReplay) {
+		m.testProblem(w, r, orgID, http.StatusForbidden, "This test answer was already used. Run Update and Test again.")
+		return
+	} else if err != nil {
+		m.serverError(w, r, err)
+		return
+	}
 	o, err := m.cfg.Store.Get(ctx, orgID)
 	if err != nil {
 		m.serverError(w, r, err)

@@ -64,7 +64,10 @@ func diagnosis() *sp.Diagnosis {
 		Checks: []sp.Check{
 			{Name: "signature", Status: sp.Passed},
 			{Name: "audience", Status: sp.Failed, Expected: "https://app/x", Received: "https://app/y", Fix: "set Identifier",
-				Err: &sp.Error{Kind: sp.ErrAudience, Check: "audience", Expected: "https://app/x", Received: "https://app/y"}},
+				Err: &sp.Error{Kind: sp.ErrAudience, Check: "audience", Expected: "https://app/x", Received: "https://app/y",
+					Fix: "set Identifier", FixCode: sp.CodeIdentifier, FixParams: map[string]string{"value": "https://app/x"}}},
+			{Name: "status", Status: sp.Failed, Err: &sp.Error{Kind: sp.ErrStatus, Check: "status",
+				Err: &sp.StatusError{Code: "urn:oasis:names:tc:SAML:2.0:status:Responder", Message: "AADSTS50105: not assigned"}}},
 			{Name: "replay", Status: sp.NotRun},
 		},
 		Signed: signed,
@@ -149,8 +152,17 @@ func compareVersion(t *testing.T, name string, got, want *orgs.Version) {
 		if (gc.Err == nil) != (wc.Err == nil) {
 			t.Fatalf("%s: check %d error = %v, want %v", name, i, gc.Err, wc.Err)
 		}
-		if wc.Err != nil && (gc.Err.Error() != wc.Err.Error() || !errors.Is(gc.Err, sp.ErrAudience)) {
-			t.Errorf("%s: check %d error = %v (is ErrAudience: %v), want %v", name, i, gc.Err, errors.Is(gc.Err, sp.ErrAudience), wc.Err)
+		if wc.Err == nil {
+			continue
+		}
+		wp, _ := sp.ProblemOf(wc.Err)
+		gp, ok := sp.ProblemOf(gc.Err)
+		if gc.Err.Error() != wc.Err.Error() || !errors.Is(gc.Err, wp.Kind) || !ok || gp.Fix.Code != wp.Fix.Code || !reflect.DeepEqual(gp.Fix.Params, wp.Fix.Params) {
+			t.Errorf("%s: check %d error = %v (problem %+v), want %v (problem %+v)", name, i, gc.Err, gp, wc.Err, wp)
+		}
+		var ws, gs *sp.StatusError
+		if errors.As(wc.Err, &ws) && (!errors.As(gc.Err, &gs) || !reflect.DeepEqual(gs, ws)) {
+			t.Errorf("%s: check %d status = %+v, want %+v", name, i, gs, ws)
 		}
 	}
 	if (gd.Signed == nil) != (wd.Signed == nil) {
