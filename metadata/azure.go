@@ -58,7 +58,8 @@ func FromAzure(loginURL, certificate string) (*IdP, error) {
 		EntityID:             entityID,
 		SSOURL:               ssoURL,
 		SSOBinding:           BindingHTTPRedirect,
-		SLOURL:               ssoURL, // Entra: "Login URL and Logout URL values both resolve to the same endpoint"
+		SLOURL:               ssoURL,              // Entra: "Login URL and Logout URL values both resolve to the same endpoint"
+		SLOBinding:           BindingHTTPRedirect, // Entra's only SLO binding
 		LogoutResponseIssuer: entraLogoutIssuer(ssoURL, entityID),
 		Certificates:         cs,
 	}, nil

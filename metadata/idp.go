@@ -19,6 +19,8 @@ type IdP struct {
 	// SSOBinding is the binding of SSOURL: BindingHTTPRedirect whenever the IdP offers
 	// it, else BindingHTTPPost.
 	SSOBinding string
+	// SLOBinding is the binding of SLOURL, chosen the same way; empty without SLOURL.
+	SLOBinding string
 }
 
 // SAML 2.0 binding and protocol identifiers used in metadata.

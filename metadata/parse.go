@@ -147,7 +147,7 @@ func idpFromEntity(ent *etree.Element) (*IdP, error) {
 	if idp.SSOURL == "" {
 		return nil, &Error{Kind: ErrNoIdP, Field: "IDPSSODescriptor", Found: "no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding"}
 	}
-	if idp.SLOURL, _, err = endpoint(descs, "SingleLogoutService"); err != nil {
+	if idp.SLOURL, idp.SLOBinding, err = endpoint(descs, "SingleLogoutService"); err != nil {
 		return nil, err
 	}
 	idp.LogoutResponseIssuer = entraLogoutIssuer(idp.SLOURL, idp.EntityID)

@@ -89,10 +89,12 @@ func TestParseIdPSigningCertificatesInOrderWithoutDuplicates(t *testing.T) {
 func TestParseIdPPrefersRedirectBinding(t *testing.T) {
 	c := testCert(t)
 	tests := []struct {
-		name, body, url, binding, slo string
+		name, body, url, binding, slo, sloBinding string
 	}{
-		{"POST listed first", postSSO + redirectSSO + redirectSLO, "https://idp.example/sso/redirect", BindingHTTPRedirect, "https://idp.example/slo"},
-		{"only POST", postSSO, "https://idp.example/sso/post", BindingHTTPPost, ""},
+		{"POST listed first", postSSO + redirectSSO + redirectSLO, "https://idp.example/sso/redirect", BindingHTTPRedirect, "https://idp.example/slo", BindingHTTPRedirect},
+		{"only POST", postSSO, "https://idp.example/sso/post", BindingHTTPPost, "", ""},
+		{"SLO by POST only", redirectSSO + `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp.example/slo/post"/>`,
+			"https://idp.example/sso/redirect", BindingHTTPRedirect, "https://idp.example/slo/post", BindingHTTPPost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,8 +102,8 @@ func TestParseIdPPrefersRedirectBinding(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if idp.SSOURL != tt.url || idp.SSOBinding != tt.binding || idp.SLOURL != tt.slo {
-				t.Errorf("got %q %q SLO %q", idp.SSOURL, idp.SSOBinding, idp.SLOURL)
+			if idp.SSOURL != tt.url || idp.SSOBinding != tt.binding || idp.SLOURL != tt.slo || idp.SLOBinding != tt.sloBinding {
+				t.Errorf("got %q %q SLO %q %q", idp.SSOURL, idp.SSOBinding, idp.SLOURL, idp.SLOBinding)
 			}
 		})
 	}
