@@ -1,7 +1,8 @@
 // Package redisstore keeps an SP's replay cache and, optionally, its outstanding
-// AuthnRequests in Redis, so a fleet of app servers behind a load balancer acts as one
-// service provider: an assertion accepted by one server is refused by all the others,
-// and a login started on one server can finish on another.
+// AuthnRequests and its sessions in Redis, so a fleet of app servers behind a load
+// balancer acts as one service provider: an assertion accepted by one server is refused
+// by all the others, a login started on one server can finish on another, and a session
+// ended on one server is ended on all.
 //
 // One Store serves one SP (one organization). Give each its own Options.Prefix so
 // tenants sharing a Redis never see each other's records:
@@ -9,10 +10,12 @@
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
 //	store := redisstore.New(rdb, redisstore.Options{Prefix: "ssokit:" + org.ID + ":"})
 //	s, err := sp.New(sp.Config{ /* EntityID, ACSURL, IdP … */ ReplayCache: store})
-//	h, err := web.New(s, web.Config{CookieKey: key, RequestStore: store})
+//	h, err := web.New(s, web.Config{CookieKey: key, RequestStore: store, SessionStore: store.Sessions()})
 //
 // RequestStore is optional: without it, pending logins travel in a signed cookie and
-// need nothing shared but web.Config.CookieKey.
+// need nothing shared but web.Config.CookieKey. SessionStore is optional too: without
+// it, sessions live in their cookie and cannot be revoked (a copied cookie works until
+// it expires); with it, the cookie carries only a session ID.
 //
 // # Failure policy
 //
