@@ -308,6 +308,20 @@ func TestSessionsSaveLoadDelete(t *testing.T) {
 	if _, err := ss.Load(ctx, "s1"); !errors.Is(err, web.ErrNoSession) {
 		t.Errorf("Load after Delete: %v, want web.ErrNoSession", err)
 	}
+	// Update refreshes only a session still there: an ended one stays ended.
+	if err := ss.Update(ctx, "s1", []byte("back"), samltest.Now.Add(time.Hour)); !errors.Is(err, web.ErrNoSession) {
+		t.Errorf("Update of an ended session: %v, want web.ErrNoSession", err)
+	}
+	if _, err := ss.Load(ctx, "s1"); !errors.Is(err, web.ErrNoSession) {
+		t.Errorf("Update brought the ended session back: %v", err)
+	}
+	ss.Save(ctx, "s3", []byte("v1"), samltest.Now.Add(time.Hour))
+	if err := ss.Update(ctx, "s3", []byte("v2"), samltest.Now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ss.Load(ctx, "s3"); string(got) != "v2" {
+		t.Errorf("Update of a live session: %q", got)
+	}
 	// Another organization's prefix never sees it.
 	other := fleetStore(t, srv, redisstore.Options{Prefix: "ssokit:other:"}).Sessions()
 	ss.Save(ctx, "s2", []byte("x"), samltest.Now.Add(time.Hour))

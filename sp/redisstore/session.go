@@ -67,3 +67,22 @@ func (ss *Sessions) Delete(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// Update replaces the session stored under id only while it exists (SET XX), so a
+// refresh racing a sign-out on another server cannot bring the session back.
+func (ss *Sessions) Update(ctx context.Context, id string, data []byte, until time.Time) error {
+	s := ss.s
+	var ok bool
+	err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		ok, err = s.client.SetXX(ctx, key(s.session, id), data, s.ttl(until)).Result()
+		return err
+	})
+	if err != nil {
+		return s.fail(ctx, "session not refreshed", err)
+	}
+	if !ok {
+		return fmt.Errorf("redisstore: session %s was ended: %w", quote(id), web.ErrNoSession)
+	}
+	return nil
+}

@@ -131,14 +131,19 @@ func (h *Handlers) StartSession(w http.ResponseWriter, r *http.Request, a *asser
 		}
 		sess.id = id
 	}
-	if err := h.writeSession(w, r.Context(), sess); err != nil {
+	// A session this browser still holds is over: it must not linger in the store.
+	if err := h.endStored(r); err != nil {
+		h.logger.WarnContext(r.Context(), "saml: the previous session was not ended", "err", err)
+	}
+	if err := h.writeSession(w, r.Context(), sess, false); err != nil {
 		return nil, err
 	}
 	return sess, nil
 }
 
-// writeSession saves sess (in the store, if any) and sets its cookie.
-func (h *Handlers) writeSession(w http.ResponseWriter, ctx context.Context, sess *Session) error {
+// writeSession saves sess (in the store, if any) and sets its cookie. update refreshes
+// a stored session only if it still exists.
+func (h *Handlers) writeSession(w http.ResponseWriter, ctx context.Context, sess *Session, update bool) error {
 	name := h.sessionCookieName()
 	var value string
 	if h.cfg.SessionStore == nil {
@@ -160,7 +165,11 @@ func (h *Handlers) writeSession(w http.ResponseWriter, ctx context.Context, sess
 		if len(js) > maxStoredSession {
 			return fmt.Errorf("%w: %d bytes, over the %d-byte limit for a stored session", ErrSessionTooLarge, len(js), maxStoredSession)
 		}
-		if err := h.cfg.SessionStore.Save(ctx, sess.id, js, sess.Expires); err != nil {
+		save := h.cfg.SessionStore.Save
+		if update {
+			save = h.cfg.SessionStore.Update
+		}
+		if err := save(ctx, sess.id, js, sess.Expires); err != nil {
 			return fmt.Errorf("web: save session: %w", err)
 		}
 		if value, err = h.codec.seal(name, sessionRef{ID: sess.id, Expires: sess.Expires.Unix()}); err != nil {
@@ -248,7 +257,7 @@ func (h *Handlers) touch(w http.ResponseWriter, r *http.Request, sess *Session) 
 		return
 	}
 	sess.Seen = now
-	if err := h.writeSession(w, r.Context(), sess); err != nil {
+	if err := h.writeSession(w, r.Context(), sess, true); err != nil && !errors.Is(err, ErrNoSession) {
 		h.logger.WarnContext(r.Context(), "saml: session not refreshed", "err", err)
 	}
 }
@@ -259,6 +268,11 @@ func (h *Handlers) touch(w http.ResponseWriter, r *http.Request, sess *Session) 
 // It does not sign the user out at the IdP. r is the request that carries the session.
 func (h *Handlers) EndSession(w http.ResponseWriter, r *http.Request) error {
 	h.expire(w, h.sessionCookieName())
+	return h.endStored(r)
+}
+
+// endStored deletes the stored session r's cookie names, if any.
+func (h *Handlers) endStored(r *http.Request) error {
 	if h.cfg.SessionStore == nil {
 		return nil
 	}

@@ -20,6 +20,10 @@ var ErrNoSession = errors.New("web: no such session")
 type SessionStore interface {
 	// Save stores data under id until the given time, replacing what was there.
 	Save(ctx context.Context, id string, data []byte, until time.Time) error
+	// Update replaces what is stored under id only while it is still there, and
+	// returns an error wrapping ErrNoSession otherwise: a request that read a session
+	// just before it was ended must not bring it back (Config.IdleTimeout's refresh).
+	Update(ctx context.Context, id string, data []byte, until time.Time) error
 	// Load returns what Save stored under id, or an error wrapping ErrNoSession. Any
 	// other error means the store could not answer: the request is refused, not
 	// treated as signed out.
@@ -58,8 +62,17 @@ func (m *MemorySessionStore) now() time.Time {
 
 // Save implements SessionStore.
 func (m *MemorySessionStore) Save(_ context.Context, id string, data []byte, until time.Time) error {
+	return m.save(id, data, until, false)
+}
+
+func (m *MemorySessionStore) save(id string, data []byte, until time.Time, onlyIfPresent bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if onlyIfPresent {
+		if e, ok := m.entries[id]; !ok || !m.now().Before(e.until) {
+			return ErrNoSession
+		}
+	}
 	if m.entries == nil {
 		m.entries = make(map[string]memorySession)
 	}
@@ -93,6 +106,11 @@ func (m *MemorySessionStore) forgetFirst() {
 	if cur, ok := m.entries[e.id]; ok && cur.until.Equal(e.until) {
 		delete(m.entries, e.id)
 	}
+}
+
+// Update implements SessionStore.
+func (m *MemorySessionStore) Update(_ context.Context, id string, data []byte, until time.Time) error {
+	return m.save(id, data, until, true)
 }
 
 // Load implements SessionStore.

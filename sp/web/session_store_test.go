@@ -257,3 +257,40 @@ func TestSignOutRedirectsToSignedOutURL(t *testing.T) {
 		t.Error("an off-site SignedOutURL was accepted")
 	}
 }
+
+// A request that read a stored session just before it was ended must not bring it back
+// when it refreshes Seen for IdleTimeout.
+func TestIdleRefreshDoesNotResurrectAnEndedSession(t *testing.T) {
+	store := &MemorySessionStore{Now: func() time.Time { return reqNow }}
+	w := newWebTest(t, nil, func(hc *Config) { hc.SessionStore = store; hc.IdleTimeout = time.Hour })
+	c := startSession(t, w)
+	r := httptest.NewRequest("GET", "/app", nil)
+	r.AddCookie(c)
+	sess, err := w.h.readSession(r) // the in-flight request
+	if err != nil || sess == nil {
+		t.Fatalf("control: %v, %v", sess, err)
+	}
+	if err := w.h.EndSession(httptest.NewRecorder(), r); err != nil { // sign-out elsewhere
+		t.Fatal(err)
+	}
+	w.advance(30 * time.Minute)
+	w.h.touch(httptest.NewRecorder(), r, sess)
+	if store.Len() != 0 || w.h.Session(r) != nil {
+		t.Errorf("the refresh of an in-flight request brought the ended session back (%d stored)", store.Len())
+	}
+}
+
+// Signing in again from a browser that holds a stored session ends the old one.
+func TestStartSessionEndsThePreviousStoredSession(t *testing.T) {
+	store := &MemorySessionStore{Now: func() time.Time { return reqNow }}
+	w := newWebTest(t, nil, func(hc *Config) { hc.SessionStore = store })
+	old := startSession(t, w)
+	r := httptest.NewRequest("POST", "/saml/consume", nil)
+	r.AddCookie(old)
+	if _, err := w.h.StartSession(httptest.NewRecorder(), r, entraAssertion(0, time.Time{}), nil); err != nil {
+		t.Fatal(err)
+	}
+	if store.Len() != 1 {
+		t.Errorf("%d sessions stored after signing in again, want 1", store.Len())
+	}
+}
