@@ -144,6 +144,9 @@ func (s *SP) logoutRejected(ctx context.Context, err error) error {
 	if errors.As(err, &e) {
 		attrs = append(attrs, slog.String("check", e.Check))
 	}
+	if ref, ok := refFrom(ctx); ok {
+		attrs = append(attrs, slog.String("ref", ref))
+	}
 	s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "saml: logout message rejected", attrs...)
 	return err
 }

@@ -8,6 +8,7 @@
 //	mux.Handle("POST /saml/acs", h.ACS())
 //	mux.Handle("GET /saml/metadata", h.Metadata())
 //	mux.Handle("POST /logout", h.SignOut())
+//	mux.Handle("/saml/logout", h.Logout()) // Single Logout, when sp.Config.Logout.URL is set
 //	mux.Handle("/", h.RequireLogin(app))                       // web.SessionFrom(r.Context()) inside app
 //	mux.Handle("/finance/", h.RequireGroup(financeGroupID, fin)) // an Entra group's Object ID
 //
@@ -41,6 +42,16 @@
 // offer a sign-in button rather than sending users to the IdP automatically
 // ([Config.SignInURL]), ask for authentication on every sign-in (sp.ForceAuthn in
 // [Config.RequestOptions]), or Single Logout to end the IdP session as well.
+//
+// Single Logout: give the SP a Logout URL (sp.Config.Logout.URL, registered at the IdP;
+// Entra: Basic SAML Configuration → Logout Url) and mount [Handlers.Logout] there. With
+// the IdP's Logout URL (IdP.SLOURL; Entra's "Logout URL", read from its metadata),
+// SignOut then sends the browser to the IdP with a LogoutRequest, and Logout accepts the
+// answer only in that browser, once, before the "signed out" page. A LogoutRequest from
+// the IdP (Entra sends one to every app of the session when the user signs out
+// elsewhere) ends that login's session and is answered with a LogoutResponse; with a
+// SessionStore it ends the stored sessions of that SessionIndex even when the browser
+// withholds the session cookie.
 //
 // # Hooks
 //

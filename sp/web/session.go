@@ -27,12 +27,16 @@ type Session struct {
 	// accounts on ObjectID and TenantID when the IdP is Entra: a NameID can change.
 	NameID       string `json:"n"`
 	NameIDFormat string `json:"f,omitempty"`
-	Issuer       string `json:"i"`
-	SessionIndex string `json:"s,omitempty"`
-	ObjectID     string `json:"o,omitempty"` // Entra's objectidentifier claim
-	TenantID     string `json:"t,omitempty"` // Entra's tenantid claim
-	Email        string `json:"m,omitempty"`
-	DisplayName  string `json:"d,omitempty"`
+	// NameQualifier and SPNameQualifier are the NameID's qualifiers as received, for
+	// the LogoutRequest of Single Logout.
+	NameQualifier   string `json:"nq,omitempty"`
+	SPNameQualifier string `json:"sq,omitempty"`
+	Issuer          string `json:"i"`
+	SessionIndex    string `json:"s,omitempty"`
+	ObjectID        string `json:"o,omitempty"` // Entra's objectidentifier claim
+	TenantID        string `json:"t,omitempty"` // Entra's tenantid claim
+	Email           string `json:"m,omitempty"`
+	DisplayName     string `json:"d,omitempty"`
 
 	// Groups are the group claim's values (Entra: group object IDs, or names when so
 	// configured). GroupsOverage is true when the IdP left them out because the user
@@ -103,18 +107,20 @@ var ErrSessionTooLarge = errors.New("web: session too large for a cookie")
 func (h *Handlers) StartSession(w http.ResponseWriter, r *http.Request, a *assertion.Assertion, data map[string]string) (*Session, error) {
 	now := h.now().UTC().Truncate(time.Second)
 	sess := &Session{
-		NameID:       a.NameID.Value,
-		NameIDFormat: a.NameID.Format,
-		Issuer:       a.Issuer,
-		SessionIndex: a.SessionIndex,
-		ObjectID:     a.ObjectID(),
-		TenantID:     a.TenantID(),
-		Email:        firstAttrValue(a, emailClaims),
-		DisplayName:  firstAttrValue(a, displayNameClaims),
-		Roles:        a.Roles(),
-		Data:         data,
-		Expires:      h.sessionExpiry(a),
-		Seen:         now,
+		NameID:          a.NameID.Value,
+		NameIDFormat:    a.NameID.Format,
+		NameQualifier:   a.NameID.NameQualifier,
+		SPNameQualifier: a.NameID.SPNameQualifier,
+		Issuer:          a.Issuer,
+		SessionIndex:    a.SessionIndex,
+		ObjectID:        a.ObjectID(),
+		TenantID:        a.TenantID(),
+		Email:           firstAttrValue(a, emailClaims),
+		DisplayName:     firstAttrValue(a, displayNameClaims),
+		Roles:           a.Roles(),
+		Data:            data,
+		Expires:         h.sessionExpiry(a),
+		Seen:            now,
 	}
 	if groups, err := a.Groups(); err != nil {
 		sess.GroupsOverage = true
@@ -136,6 +142,9 @@ func (h *Handlers) StartSession(w http.ResponseWriter, r *http.Request, a *asser
 		h.logger.WarnContext(r.Context(), "saml: the previous session was not ended", "err", err)
 	}
 	if err := h.writeSession(w, r.Context(), sess, false); err != nil {
+		return nil, err
+	}
+	if err := h.indexSession(r.Context(), sess); err != nil { // for Single Logout (slo.go)
 		return nil, err
 	}
 	return sess, nil

@@ -15,7 +15,10 @@ import (
 // afterwards would sign them straight back in, the same account, without a prompt. So
 // the next sign-in from this browser asks the IdP to authenticate the user again
 // (ForceAuthn: Entra shows its sign-in page). To always ask, add sp.ForceAuthn() to
-// Config.RequestOptions; to end the IdP session too, use Single Logout.
+// Config.RequestOptions. To end the IdP session too, use Single Logout: when the SP has
+// a Logout URL (sp.Config.Logout.URL, served by Logout) and the IdP one (IdP.SLOURL),
+// SignOut sends the browser on to the IdP with a LogoutRequest, and Logout shows the
+// "signed out" page when the IdP answers.
 func (h *Handlers) SignOut() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -28,20 +31,16 @@ func (h *Handlers) SignOut() http.Handler {
 			http.Error(w, "cross-site sign-out refused", http.StatusForbidden)
 			return
 		}
+		sess := h.Session(r)
 		if err := h.EndSession(w, r); err != nil {
 			h.fail(w, r, http.StatusServiceUnavailable, err)
 			return
 		}
 		http.SetCookie(w, h.cookie(h.signedOutCookieName(), "1", h.now().Add(h.cfg.SessionMaxAge), false))
-		w.Header().Set("Cache-Control", "no-store")
-		if h.cfg.SignedOutURL != "" {
-			w.Header().Set("Location", h.cfg.SignedOutURL)
-			w.WriteHeader(http.StatusSeeOther)
+		if h.startSingleLogout(w, r, sess) {
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'")
-		signedOutPage.Execute(w, h.cfg.SignInURL)
+		h.signedOut(w, r)
 	})
 }
 
