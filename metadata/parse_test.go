@@ -3,6 +3,7 @@ package metadata
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -255,5 +256,48 @@ func TestParseIdPAcceptsUTF8ByteOrderMark(t *testing.T) {
 	signed := append([]byte("\xef\xbb\xbf"), signMetadata(t, s, dsig.RSASHA256SignatureMethod)...)
 	if err := VerifySignature(signed, s.cert); err != nil {
 		t.Errorf("signed metadata with a BOM: %v", err)
+	}
+}
+
+// The gate's limits, sized for metadata: each just under (read) and just over (refused).
+func TestParseIdPLimitsJustUnderAndOver(t *testing.T) {
+	c := testCert(t)
+	doc := func(extra string) []byte {
+		return []byte(entity("https://idp.example/", `<Extensions xmlns:x="urn:x">`+extra+`</Extensions>`+idpDescriptor(kd("signing", c), redirectSSO)))
+	}
+	for _, tc := range []struct {
+		name        string
+		under, over []byte
+		says        string
+	}{
+		{"value length", doc(`<x:x>` + strings.Repeat("a", maxValueLength) + `</x:x>`), doc(`<x:x>` + strings.Repeat("a", maxValueLength+1) + `</x:x>`), "longer than"},
+		{"comments", doc(strings.Repeat("<!---->", maxComments)), doc(strings.Repeat("<!---->", maxComments+1)), "comments"},
+		{"elements", doc(strings.Repeat(`<x:x/>`, maxElements-8)), doc(strings.Repeat(`<x:x/>`, maxElements-7)), "elements"},
+		// The document around them holds 8 attributes.
+		{"attributes", doc(strings.Repeat(`<x:x a="" b="" c=""/>`, (maxAttributes-8)/3)), doc(strings.Repeat(`<x:x a="" b="" c=""/>`, (maxAttributes-8)/3) + `<x:x a=""/>`), "attributes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := ParseIdP(tc.under); err != nil {
+				t.Fatalf("just under: %v", err)
+			}
+			if _, err := ParseIdP(tc.over); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("just over: %v, want ErrMalformed saying %q", err, tc.says)
+			}
+		})
+	}
+}
+
+// The costliest metadata the limits admit stays under 32 MiB allocated (about 20 MiB:
+// BenchmarkParseIdPWorstCase), so the limits, not the input, bound the cost.
+func TestParseIdPWorstCaseAllocationIsBounded(t *testing.T) {
+	data := worstMetadata(t)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := ParseIdP(data); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 32<<20 {
+		t.Errorf("%d bytes of metadata allocated %d bytes, want under 32 MiB", len(data), n)
 	}
 }
