@@ -2,9 +2,11 @@ package main
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,7 +69,9 @@ func New(cfg Config) (*App, error) {
 		Store: a.store, BaseURL: a.base, CookieKey: a.key, Now: a.now, Logger: a.log,
 		Authorize: a.authorize,
 		OnLogin: func(w http.ResponseWriter, r *http.Request, o *orgs.Org, as *assertion.Assertion, returnTo string) error {
-			if err := saveMember(r.Context(), a.db, o.ID, as.NameID.Value, memberOf(as, a.now())); err != nil {
+			m := memberOf(as)
+			m.LastLogin = a.now()
+			if err := store(r.Context(), a.db, "member/"+o.ID+"/"+as.NameID.Value, m, false); err != nil {
 				return err
 			}
 			if err := a.sso.StartSession(w, r, o.ID, as); err != nil {
@@ -189,7 +193,9 @@ func (a *App) adminLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	ref := strconv.FormatInt(a.now().UnixNano()%1e9, 36)
+	b := make([]byte, 6)
+	rand.Read(b)
+	ref := hex.EncodeToString(b)
 	a.log.ErrorContext(r.Context(), "orgsso: internal error", "ref", ref, "err", err)
 	http.Error(w, "internal error, reference "+ref, http.StatusInternalServerError)
 }

@@ -252,7 +252,7 @@ func TestBrowserAdminAndMemberFlows(t *testing.T) {
 	defer cancelRefused()
 	do(refused, "open the organization", chromedp.Navigate(ts.srv.URL+"/organizations/globex"))
 	signIn(refused, "diego@contoso.example", "diego-demo")
-	do(refused, "refusal page", chromedp.WaitVisible(chromedp.CSS("h1")))
+	do(refused, "refusal page", chromedp.WaitVisible(chromedp.ID("orgs-page"))) // sp/orgs's page
 	if got := textCSS(refused, "body"); !strings.Contains(got, "Sign-in failed") || strings.Contains(got, "AADSTS") {
 		t.Errorf("member refusal page: %q", got)
 	}

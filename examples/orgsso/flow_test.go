@@ -60,8 +60,8 @@ func TestUpdateTestEnableAndSignIn(t *testing.T) {
 	if m2.path() != "/organizations/acme" || !strings.Contains(body, "Adele Vance") {
 		t.Fatalf("IdP-initiated member landed at %s:\n%s", m2.path(), body)
 	}
-	if mem, err := getMember(t.Context(), ts.db, "acme", "adele@contoso.example"); err != nil || mem == nil || mem.ObjectID != "4a9f3c1e-7b2d-4f6a-9c8e-1d2b3a4c5e6f" {
-		t.Errorf("member record: %+v, %v", mem, err)
+	if mem := new(Member); !must(load(t.Context(), ts.db, "member/acme/adele@contoso.example", mem)) || mem.ObjectID != "4a9f3c1e-7b2d-4f6a-9c8e-1d2b3a4c5e6f" {
+		t.Errorf("member record: %+v", mem)
 	}
 }
 

@@ -90,7 +90,7 @@ func newTestServerAt(t *testing.T, addr string) *testServer {
 	}
 	t.Cleanup(func() { db.Close() })
 	ctx := context.Background()
-	if _, err := setting(ctx, db, "demo_idp_key", func() (string, error) { return demoKeyJSON, nil }); err != nil {
+	if _, err := keyOnce(ctx, db, "demo_idp_key", func() (string, error) { return demoKeyJSON, nil }); err != nil {
 		t.Fatal(err)
 	}
 	ts := &testServer{db: db, dir: dir}
@@ -266,3 +266,5 @@ func (ts *testServer) ssoOf(t *testing.T, slug string) *orgs.Org {
 	}
 	return o
 }
+
+func must(ok bool, err error) bool { return ok && err == nil }

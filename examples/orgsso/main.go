@@ -110,12 +110,12 @@ func setup(ctx context.Context, o options, db *sql.DB, now func() time.Time, log
 	if err != nil {
 		return nil, err
 	}
-	list, err := listOrgs(ctx, db)
+	list, err := app.store.List(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, org := range list {
-		app.registerDemoApp(org.Slug)
+		app.registerDemoApp(org.ID)
 	}
 	if len(list) == 0 && demo != nil {
 		s := orgs.Settings{LoginURL: demo.LoginURL(), IdPEntityID: demo.EntityID(), Certificate: demo.CertificatePEM(), SignedAssertions: true, AllowIdPInitiated: true}
@@ -151,20 +151,13 @@ func setup(ctx context.Context, o options, db *sql.DB, now func() time.Time, log
 // writes the store itself instead of going through an admin's request.
 func (a *App) preconfigure(ctx context.Context, org Org, s orgs.Settings) error {
 	s, err := orgs.Validate(s, a.now())
+	if cur, _ := getOrg(ctx, a.db, org.Slug); err == nil && cur == nil {
+		err = a.addOrg(ctx, org)
+	}
 	if err != nil {
 		return err
 	}
-	if cur, err := getOrg(ctx, a.db, org.Slug); err != nil {
-		return err
-	} else if cur == nil {
-		if err := a.addOrg(org); err != nil {
-			return err
-		}
-	}
 	o, err := a.store.Get(ctx, org.Slug)
-	if errors.Is(err, orgs.ErrNotFound) {
-		o, err = &orgs.Org{ID: org.Slug}, nil
-	}
 	if err != nil || (o.Pending != nil && reflect.DeepEqual(o.Pending.Settings, s)) {
 		return err
 	}
@@ -173,16 +166,13 @@ func (a *App) preconfigure(ctx context.Context, org Org, s orgs.Settings) error 
 		n = o.Pending.Number + 1
 	}
 	o.Pending = &orgs.Version{Number: n, Settings: s, ChangedAt: a.now(), ChangedBy: "command line"}
-	if o.Revision == 0 {
-		return a.store.Create(ctx, o)
-	}
 	return a.store.Update(ctx, o)
 }
 
 // demoKey loads the demo IdP's signing key from the database, making one on first start.
 func demoKey(ctx context.Context, db *sql.DB, now time.Time) (*certs.KeyPair, error) {
 	type stored struct{ Cert, Key string }
-	v, err := setting(ctx, db, "demo_idp_key", func() (string, error) {
+	v, err := keyOnce(ctx, db, "demo_idp_key", func() (string, error) {
 		kp, err := certs.GenerateKeyPair("Microsoft Azure Federated SSO Certificate (demo)", now.Add(-time.Hour), 3*365*24*time.Hour)
 		if err != nil {
 			return "", err

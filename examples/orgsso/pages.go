@@ -1,12 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ssokit/saml/assertion"
 	"github.com/ssokit/saml/sp"
@@ -24,26 +24,22 @@ func (a *App) demoValues() *demoValues {
 	return &demoValues{a.demo.LoginURL(), a.demo.CertificatePEM(), a.demo.MyAppsURL(), "/demo-idp/apps"}
 }
 
-type orgRow struct {
-	Org
-	Enabled bool
-}
-
 // serveHome lists the organizations; signed-in admins create new ones.
 func (a *App) serveHome(w http.ResponseWriter, r *http.Request) {
 	a.home(w, r, http.StatusOK, "", "", "")
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request, status int, slug, name, msg string) {
-	list, err := listOrgs(r.Context(), a.db)
+	list, err := a.store.List(r.Context())
+	var rows []map[string]any
+	for _, s := range list {
+		if o, _ := getOrg(r.Context(), a.db, s.ID); o != nil {
+			rows = append(rows, map[string]any{"Slug": o.Slug, "Name": o.Name, "Enabled": s.Enabled})
+		}
+	}
 	if err != nil {
 		a.serverError(w, r, err)
 		return
-	}
-	rows := make([]orgRow, len(list))
-	for i, o := range list {
-		rows[i].Org = o
-		rows[i].Enabled, _ = a.sso.Enabled(r.Context(), o.Slug)
 	}
 	a.render(w, status, "home", map[string]any{"Orgs": rows, "Demo": a.demoValues(), "Slug": slug, "Name": name, "Error": msg, "Admin": a.signedInAdmin(r)})
 }
@@ -56,27 +52,31 @@ func (a *App) createOrg(w http.ResponseWriter, r *http.Request) {
 	admin := a.signedInAdmin(r)
 	existing, err := getOrg(r.Context(), a.db, slug)
 	switch {
-	case err != nil:
-		a.serverError(w, r, err)
 	case admin == "":
 		a.home(w, r, http.StatusForbidden, slug, name, "Sign in as an admin to create an organization.")
 	case !slugRE.MatchString(slug):
 		a.home(w, r, http.StatusUnprocessableEntity, slug, name, "The organization ID must be 3 to 40 lower-case letters, digits or dashes, e.g. acme-corp.")
 	case existing != nil:
 		a.home(w, r, http.StatusUnprocessableEntity, slug, name, "An organization with this ID exists already.")
-	default:
-		if err := a.addOrg(Org{Slug: slug, Name: name, Admin: admin}); err != nil {
-			a.serverError(w, r, err)
+	case err == nil:
+		err = a.addOrg(r.Context(), Org{Slug: slug, Name: name, Admin: admin})
+		if err == nil {
+			http.Redirect(w, r, "/organizations/"+slug+"/settings/sso", http.StatusSeeOther)
 			return
 		}
-		http.Redirect(w, r, "/organizations/"+slug+"/settings/sso", http.StatusSeeOther)
+	}
+	if err != nil {
+		a.serverError(w, r, err)
 	}
 }
 
-// addOrg creates an organization and, like an Entra admin creating an Enterprise
-// application, tells the demo IdP its Entity ID and Reply URL.
-func (a *App) addOrg(o Org) error {
-	if err := createOrg(bgCtx, a.db, o); err != nil {
+// addOrg creates an organization (with no SSO configuration yet) and, as an Entra admin
+// creates an Enterprise application, tells the demo IdP its Entity ID and Reply URL.
+func (a *App) addOrg(ctx context.Context, o Org) error {
+	if err := store(ctx, a.db, "org/"+o.Slug, o, false); err != nil {
+		return err
+	}
+	if err := a.store.Create(ctx, &orgs.Org{ID: o.Slug}); err != nil && !errors.Is(err, orgs.ErrExists) {
 		return err
 	}
 	a.registerDemoApp(o.Slug)
@@ -93,34 +93,30 @@ func (a *App) registerDemoApp(slug string) {
 // serveOrg is the organization's content: open while SSO is off, members only once on.
 func (a *App) serveOrg(w http.ResponseWriter, r *http.Request, o *Org) {
 	on, err := a.sso.Enabled(r.Context(), o.Slug)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
 	p := map[string]any{"Org": o}
-	if on {
-		sess := a.sso.Session(r, o.Slug)
-		if sess == nil {
-			http.Redirect(w, r, "/organizations/"+o.Slug+"/saml/login?returnTo=/organizations/"+o.Slug, http.StatusFound)
-			return
-		}
-		m, err := getMember(r.Context(), a.db, o.Slug, sess.NameID)
-		if err != nil {
-			a.serverError(w, r, err)
-			return
-		}
-		p["Session"], p["Member"] = sess, m
-		if m != nil {
-			p["GroupsLink"] = claimValue(m.Claims, assertion.ClaimGroupsLink)
-		}
-		if a.demo != nil {
-			p["MyAppsURL"] = a.demo.MyAppsURL()
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		a.render(w, http.StatusOK, "member", p)
+	if !on || err != nil {
+		a.render(w, http.StatusOK, "org", p)
 		return
 	}
-	a.render(w, http.StatusOK, "org", p)
+	sess := a.sso.Session(r, o.Slug)
+	if sess == nil {
+		http.Redirect(w, r, "/organizations/"+o.Slug+"/saml/login?returnTo=/organizations/"+o.Slug, http.StatusFound)
+		return
+	}
+	m := &Member{}
+	if ok, _ := load(r.Context(), a.db, "member/"+o.Slug+"/"+sess.NameID, m); ok {
+		p["Member"] = m
+		for _, c := range m.Claims {
+			if c.Name == assertion.ClaimGroupsLink {
+				p["GroupsLink"] = c.Values[0]
+			}
+		}
+	}
+	if p["Session"] = sess; a.demo != nil {
+		p["MyAppsURL"] = a.demo.MyAppsURL()
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	a.render(w, http.StatusOK, "member", p)
 }
 
 func (a *App) logout(w http.ResponseWriter, r *http.Request, o *Org) {
@@ -129,82 +125,58 @@ func (a *App) logout(w http.ResponseWriter, r *http.Request, o *Org) {
 }
 
 // memberOf is what the member page shows later, read with the library's Entra accessors.
-func memberOf(a *assertion.Assertion, now time.Time) *Member {
+func memberOf(a *assertion.Assertion) *Member {
 	groups, _ := a.Groups() // nil on overage: the page then shows the groups.link claim
-	return &Member{ObjectID: a.ObjectID(), Email: a.Email(), Groups: groups, Claims: claimsOf(a), LastLogin: now}
+	return &Member{ObjectID: a.ObjectID(), Email: a.Email(), Groups: groups, Claims: claimsOf(a)}
 }
 
 func claimsOf(a *assertion.Assertion) []Claim {
-	out := make([]Claim, 0, len(a.AttributeNames))
+	var out []Claim
 	for _, name := range a.AttributeNames {
 		out = append(out, Claim{name, a.Attributes[name].Values})
 	}
 	return out
 }
 
-func claimValue(cs []Claim, name string) string {
-	for _, c := range cs {
-		if c.Name == name && len(c.Values) > 0 {
-			return c.Values[0]
-		}
-	}
-	return ""
-}
-
 // settingsPage is the SSO settings page: the values to copy into the IdP, the form
 // ("Update and Test SAML configuration"), the last test, Enable, and recent sign-ins.
 type settingsPage struct {
-	Org                *Org
-	SSO                *orgs.Org
-	Endpoints          orgs.Endpoints
-	Form               orgs.Settings
-	Version            int // the pending version the form shows
-	Errors, Warnings   map[string]string
-	Flash              string
-	FlashError         bool
-	Demo               *demoValues
-	Result             *orgs.Test
-	Claims             []Claim
-	CanEnable, Waiting bool // Waiting: a pending version differs from the one members use
-	ActiveWarning      string
-	SignIns            []orgs.SignIn
-}
-
-func (a *App) settingsPage(r *http.Request, o *Org) (*settingsPage, error) {
-	p := &settingsPage{Org: o, Endpoints: a.sso.Endpoints(o.Slug), Demo: a.demoValues(), Errors: map[string]string{},
-		Form: orgs.Settings{SignedAssertions: true, AllowIdPInitiated: true}, SSO: &orgs.Org{}}
-	s, err := a.sso.Get(r, o.Slug)
-	if errors.Is(err, orgs.ErrNotFound) {
-		return p, nil
-	} else if err != nil {
-		return nil, err
-	}
-	p.SSO = s
-	if v := s.Pending; v != nil {
-		p.Form, p.Version, p.Result = v.Settings, v.Number, v.LastTest
-		p.Warnings = orgs.Warnings(v.Settings, a.now())
-		p.CanEnable = v.LastTest.Passed() && (!s.Enabled || s.Active.Number != v.Number)
-		p.Waiting = s.Enabled && s.Active.Number != v.Number
-	}
-	if s.Enabled {
-		p.ActiveWarning = orgs.Warnings(s.Active.Settings, a.now())[orgs.FieldCertificate]
-	}
-	if t := p.Result; t != nil && t.Diagnosis.Signed != nil {
-		p.Claims = claimsOf(t.Diagnosis.Signed)
-	}
-	p.SignIns, err = a.sso.SignIns(r, o.Slug, 10)
-	return p, err
+	Org                  *Org
+	SSO                  *orgs.Org
+	Endpoints            orgs.Endpoints
+	Form                 orgs.Settings
+	Version              int // the pending version the form shows
+	Errors, Warnings     map[string]string
+	Flash, ActiveWarning string
+	Demo                 *demoValues
+	Result               *orgs.Test
+	Claims               []Claim
+	SignIns              []orgs.SignIn
 }
 
 func (a *App) showSettings(w http.ResponseWriter, r *http.Request, o *Org, status int, edit func(*settingsPage)) {
-	p, err := a.settingsPage(r, o)
+	s, err := a.sso.Get(r, o.Slug)
 	if errors.Is(err, orgs.ErrUnauthorized) {
 		a.render(w, http.StatusForbidden, "notice", map[string]string{"Title": "Admins only", "Message": "Only an admin of " + o.Name + " can change its single sign-on. (" + err.Error() + ")",
 			"Link": "/admin/login?next=/organizations/" + o.Slug + "/settings/sso", "LinkText": "Sign in as an admin"})
 		return
-	} else if err != nil {
+	}
+	p := &settingsPage{Org: o, SSO: s, Endpoints: a.sso.Endpoints(o.Slug), Demo: a.demoValues(), Form: orgs.Settings{SignedAssertions: true, AllowIdPInitiated: true}}
+	if err == nil {
+		p.SignIns, err = a.sso.SignIns(r, o.Slug, 10)
+	}
+	if err != nil {
 		a.serverError(w, r, err)
 		return
+	}
+	if v := s.Pending; v != nil {
+		p.Form, p.Version, p.Result, p.Warnings = v.Settings, v.Number, v.LastTest, orgs.Warnings(v.Settings, a.now())
+		if v.LastTest != nil && v.LastTest.Diagnosis.Signed != nil {
+			p.Claims = claimsOf(v.LastTest.Diagnosis.Signed)
+		}
+	}
+	if s.Enabled {
+		p.ActiveWarning = orgs.Warnings(s.Active.Settings, a.now())[orgs.FieldCertificate]
 	}
 	if edit != nil {
 		edit(p)
@@ -219,52 +191,45 @@ func (a *App) serveSettings(w http.ResponseWriter, r *http.Request, o *Org) {
 // updateAndTest saves the form as the pending configuration and sends the admin's
 // browser to the IdP; sp/orgs diagnoses the answer and sends the admin back here.
 func (a *App) updateAndTest(w http.ResponseWriter, r *http.Request, o *Org) {
-	s := orgs.Settings{
-		LoginURL: r.PostFormValue(orgs.FieldLoginURL), Certificate: r.PostFormValue(orgs.FieldCertificate), IdPEntityID: r.PostFormValue(orgs.FieldIdPEntityID),
-		SignedAssertions: r.PostFormValue("signed_assertions") != "", AllowIdPInitiated: r.PostFormValue("allow_idp_initiated") != "",
-		AllowedEmailDomains: []string{r.PostFormValue(orgs.FieldAllowedEmailDomains)},
-	}
+	f := r.PostFormValue
+	s := orgs.Settings{LoginURL: f(orgs.FieldLoginURL), Certificate: f(orgs.FieldCertificate), IdPEntityID: f(orgs.FieldIdPEntityID),
+		SignedAssertions: f("signed_assertions") != "", AllowIdPInitiated: f("allow_idp_initiated") != "", AllowedEmailDomains: []string{f(orgs.FieldAllowedEmailDomains)}}
 	if a.demo != nil && strings.TrimSpace(s.LoginURL) == a.demo.LoginURL() && s.IdPEntityID == "" {
 		s.IdPEntityID = a.demo.EntityID() // as Entra's Login URL names its tenant
 	}
-	version, _ := strconv.Atoi(r.PostFormValue("version"))
+	version, _ := strconv.Atoi(f("version"))
 	_, err := a.sso.Save(r, o.Slug, s, version)
 	if err == nil {
 		err = a.sso.StartTest(w, r, o.Slug)
 	}
 	var se *orgs.SettingsError
-	switch {
-	case err == nil:
-	case errors.As(err, &se):
+	if errors.As(err, &se) {
 		a.showSettings(w, r, o, http.StatusUnprocessableEntity, func(p *settingsPage) {
-			p.Form, p.Errors, p.Flash, p.FlashError = se.Settings, se.Fields, "Nothing was saved: fix the fields marked below.", true
+			p.Form, p.Errors, p.Flash = se.Settings, se.Fields, "Nothing was saved: fix the fields marked below."
 		})
-	default:
+	} else if err != nil {
 		a.adminError(w, r, o, err)
 	}
 }
 
 func (a *App) enable(w http.ResponseWriter, r *http.Request, o *Org) {
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
-	if _, err := a.sso.Enable(r, o.Slug, version); err != nil {
-		a.adminError(w, r, o, err)
-		return
-	}
-	http.Redirect(w, r, "/organizations/"+o.Slug+"/settings/sso", http.StatusSeeOther)
+	_, err := a.sso.Enable(r, o.Slug, version)
+	a.adminError(w, r, o, err)
 }
 
 func (a *App) disable(w http.ResponseWriter, r *http.Request, o *Org) {
-	if _, err := a.sso.Disable(r, o.Slug); err != nil {
-		a.adminError(w, r, o, err)
-		return
-	}
-	http.Redirect(w, r, "/organizations/"+o.Slug+"/settings/sso", http.StatusSeeOther)
+	_, err := a.sso.Disable(r, o.Slug)
+	a.adminError(w, r, o, err)
 }
 
-// adminError shows a refused admin action on the settings page.
+// adminError shows the outcome of an admin action on the settings page.
 func (a *App) adminError(w http.ResponseWriter, r *http.Request, o *Org, err error) {
-	status, msg := http.StatusConflict, "Run Update and Test SAML configuration successfully before enabling SSO."
+	msg := "Run Update and Test SAML configuration successfully before enabling SSO."
 	switch {
+	case err == nil:
+		http.Redirect(w, r, "/organizations/"+o.Slug+"/settings/sso", http.StatusSeeOther)
+		return
 	case errors.Is(err, orgs.ErrUnauthorized), errors.Is(err, orgs.ErrCrossOrigin):
 		http.Error(w, "Refused: "+err.Error(), http.StatusForbidden)
 		return
@@ -274,7 +239,7 @@ func (a *App) adminError(w http.ResponseWriter, r *http.Request, o *Org, err err
 		a.serverError(w, r, err)
 		return
 	}
-	a.showSettings(w, r, o, status, func(p *settingsPage) { p.Flash, p.FlashError = msg, true })
+	a.showSettings(w, r, o, http.StatusConflict, func(p *settingsPage) { p.Flash = msg })
 }
 
 // appFix words the library's advice for this page: by the advice's stable code, so

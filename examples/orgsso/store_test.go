@@ -22,12 +22,12 @@ func TestStoreSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	org := Org{Slug: "acme", Name: "Acme Corp", Admin: demoAdmin}
-	if err := createOrg(ctx, db, org); err != nil {
+	if err := store(ctx, db, "org/acme", org, false); err != nil {
 		t.Fatal(err)
 	}
 	member := &Member{ObjectID: "oid", Email: "adele@contoso.example", Groups: []string{"g1", "g2"},
 		Claims: []Claim{{Name: assertion.ClaimObjectID, Values: []string{"oid"}}}, LastLogin: fixedNow}
-	if err := saveMember(ctx, db, "acme", "adele@contoso.example", member); err != nil {
+	if err := store(ctx, db, "member/acme/adele@contoso.example", member, false); err != nil {
 		t.Fatal(err)
 	}
 	key, err := cookieKey(ctx, db)
@@ -44,8 +44,8 @@ func TestStoreSurvivesReopen(t *testing.T) {
 	if got, err := getOrg(ctx, db, "acme"); err != nil || *got != org {
 		t.Errorf("org after reopen: %+v, %v", got, err)
 	}
-	if got, err := getMember(ctx, db, "acme", "adele@contoso.example"); err != nil || !reflect.DeepEqual(got, member) {
-		t.Errorf("member after reopen:\n got %+v (%v)\nwant %+v", got, err, member)
+	if got := new(Member); !must(load(ctx, db, "member/acme/adele@contoso.example", got)) || !reflect.DeepEqual(got, member) {
+		t.Errorf("member after reopen:\n got %+v\nwant %+v", got, member)
 	}
 	if key2, err := cookieKey(ctx, db); err != nil || !bytes.Equal(key, key2) {
 		t.Errorf("cookie key changed across reopen: %x → %x (%v)", key, key2, err)
@@ -69,7 +69,7 @@ func TestAppRestartKeepsDemoIdPKeyAndEnabledOrg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setting(ctx, db, "demo_idp_key", func() (string, error) { return demoKeyJSON, nil })
+	keyOnce(ctx, db, "demo_idp_key", func() (string, error) { return demoKeyJSON, nil })
 	app, err := setup(ctx, opts, db, clock, logger)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestAppRestartKeepsDemoIdPKeyAndEnabledOrg(t *testing.T) {
 	if app.demo.CertificatePEM() != cert {
 		t.Error("the demo IdP has a new certificate after a restart")
 	}
-	list, _ := listOrgs(ctx, db)
+	list, _ := app.store.List(ctx)
 	if len(list) != 1 {
 		t.Errorf("orgs after restart: %+v", list)
 	}

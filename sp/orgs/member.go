@@ -278,7 +278,7 @@ func (m *Manager) testProblem(w http.ResponseWriter, r *http.Request, orgID stri
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{{.Title}}</title></head>
-<body><h1>{{.Title}}</h1><p>{{.Message}}</p>{{if .Link}}<p><a href="{{.Link}}">Back to the SSO settings</a></p>{{end}}</body></html>
+<body><main id="orgs-page"><h1>{{.Title}}</h1><p>{{.Message}}</p>{{if .Link}}<p><a href="{{.Link}}">Back to the SSO settings</a></p>{{end}}</main></body></html>
 `))
 
 func page(w http.ResponseWriter, status int, title, msg, link string) {

@@ -107,6 +107,15 @@ func (o *Org) Clone() *Org {
 	return &c
 }
 
+// CanEnable reports whether Enable of the pending version would succeed: its last test
+// passed and it is not what members use already.
+func (o *Org) CanEnable() bool {
+	return o.Pending != nil && o.Pending.LastTest.Passed() && !o.Serving(o.Pending.Number)
+}
+
+// Serving reports whether members sign in with version n.
+func (o *Org) Serving(n int) bool { return o.Enabled && o.Active != nil && o.Active.Number == n }
+
 // ValidID reports whether id can name an organization: 1 to 63 characters of a-z, 0-9
 // and '-', starting and ending with a letter or digit. These characters are safe in a
 // URL path, a cookie name and a Redis key, and the package's derived names rely on it.
