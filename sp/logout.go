@@ -142,8 +142,9 @@ type LogoutResponse struct {
 
 // LogoutRequestURL starts SP-initiated Single Logout with the HTTP-Redirect binding: send
 // the browser to redirectURL (the IdP's Logout URL, IdP.SLOURL), and keep requestID bound
-// to this browser to pass to ValidateLogoutResponse when the IdP answers. End the local
-// session first: the IdP may never answer. The request is signed with Config.Key when
+// to this browser, for at most LoginTimeout, to pass to ValidateLogout or
+// ValidateLogoutResponse when the IdP answers (each request is answered once). End the
+// local session first: the IdP may never answer. The request is signed with Config.Key when
 // LogoutConfig.SignMessages or SignAuthnRequests is set.
 func (s *SP) LogoutRequestURL(subject LogoutSubject, relayState string) (redirectURL, requestID string, err error) {
 	dest, err := s.sloURL()
