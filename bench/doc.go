@@ -16,8 +16,8 @@
 //     TestSameWork checks first that all three accept it, read the same NameID and nine
 //     attributes, and reject it once a signed value changes.
 //   - ours takes the base64 form value (its API) and records the assertion ID in a replay
-//     cache (a locked map; the benchmark forgets the ID after each call so the next
-//     iteration is not a replay). crewjam is given the decoded bytes (its API), so it is
+//     cache (a locked map; the benchmark forgets what was recorded after each call so the
+//     next iteration is not a replay). crewjam is given the decoded bytes (its API), so it is
 //     not charged for base64; it has no replay cache by default. gosaml2 takes the base64
 //     value and is followed by the checks it leaves to the application: time window and
 //     audience (reported only as warnings) and SubjectConfirmationData InResponseTo.
