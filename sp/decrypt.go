@@ -86,10 +86,11 @@ func checkDecryption(st *state) Check {
 	// A ciphertext the Response's signature should authenticate is never decrypted
 	// unauthenticated: Validate stops at the failed signature, and Diagnose must not
 	// go on to become the padding oracle Validate is not.
+	// The response signature check failed and says what to fix; this check stops the
+	// pipeline without a second failure.
 	if st.respV == nil && (st.respSig != nil || st.sp.cfg.RequireSignedResponse) {
-		return failed(ErrSignature, name, "an EncryptedAssertion inside a verified Response signature",
-			"not decrypted: the Response signature did not verify",
-			fix(CodeResponseSignatureFirst, "fix the response signature first; the assertion is decrypted only after it verifies"))
+		st.stop = "response signature"
+		return notApplicable("not decrypted: the Response signature did not verify")
 	}
 	// Every failure from here to a parsed Assertion reads the same, fix included, so
 	// not even an admin-facing report becomes a decryption oracle.

@@ -353,10 +353,19 @@ func TestResponseSignatureVerifiedBeforeDecrypting(t *testing.T) {
 			if d.OK || ops.Load() != 0 {
 				t.Fatalf("Diagnose: OK = %v after %d RSA operations, want a rejection after none", d.OK, ops.Load())
 			}
+			// The response signature check fails (one fix to give); decryption stands
+			// down without decrypting and stops every later check.
+			after := false
 			for _, ch := range d.Checks {
-				if ch.Name == "decryption" && (ch.Status != Failed || !errors.Is(ch.Err, ErrSignature)) {
-					t.Fatalf("Diagnose decryption check = %+v, want failed: not decrypted", ch)
+				switch {
+				case ch.Name == "response signature" && (ch.Status != Failed || !errors.Is(ch.Err, ErrSignature)):
+					t.Fatalf("Diagnose response signature check = %+v, want failed", ch)
+				case ch.Name == "decryption" && (ch.Status != NotRun || !strings.Contains(ch.Received, "not decrypted")):
+					t.Fatalf("Diagnose decryption check = %+v, want not run: not decrypted", ch)
+				case after && ch.Status != NotRun:
+					t.Fatalf("Diagnose ran check %+v on an assertion it did not decrypt", ch)
 				}
+				after = after || ch.Name == "decryption"
 			}
 		})
 	}

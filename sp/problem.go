@@ -80,6 +80,7 @@ const (
 	CodeNoAssertion                = "no-assertion"
 	CodeNotAResponse               = "not-a-response"
 	CodeOneNameID                  = "one-nameid"
+	CodeOtherIdP                   = "other-idp" // issuer, value (the configured IdP entity ID), thumbprint: a response from another IdP or tenant
 	CodePostBinding                = "post-binding"
 	CodeReplay                     = "replay"       // sign in again
 	CodeReplayCache                = "replay-cache" // the replay cache (e.g. Redis) is unreachable
@@ -87,7 +88,7 @@ const (
 	CodeRequestAnswered            = "request-answered"
 	CodeRequireSignedAssertion     = "require-signed-assertion" // Entra Signing Option, or stop requiring signed assertions
 	CodeRequireSignedResponse      = "require-signed-response"  // Entra Signing Option, or stop requiring a signed Response
-	CodeResponseSignatureFirst     = "response-signature-first"
+	CodeResponseSignatureFirst     = "response-signature-first" // no longer given: the response signature check says what to fix
 	CodeSAMLVersion                = "saml-version"
 	CodeSchema                     = "schema"
 	CodeSignAssertion              = "sign-assertion"

@@ -59,6 +59,16 @@ type state struct {
 	// from the signatures above; nil when no trusted signature covers the assertion.
 	// Every later check and the result only read it.
 	trust *trust
+	// foreignSigner: a signature check found an unknown signer on a response that
+	// claims another IdP's Issuer, and said so; the issuer checks give the same fix.
+	foreignSigner bool
+	// expired: a validity window already ended (the response expired), so the issue
+	// instant's age is not a second thing to fix.
+	expired bool
+	// stop: a gate check that did not fail itself but cannot run after an earlier
+	// failure (decryption after a failed Response signature) names it here, and the
+	// checks after it are not run.
+	stop string
 
 	// Read by the checks, used to build the result.
 	subjectConfirmation *etree.Element // the bearer SubjectConfirmationData that matched
@@ -145,6 +155,17 @@ func (s *SP) run(ctx context.Context, samlResponse string, requestIDs []string, 
 			}
 			if c.gate {
 				blocked = res.Name
+			}
+		}
+		if c.gate && st.stop != "" && blocked == "" {
+			blocked = st.stop
+			if r.err == nil {
+				// A stop follows the failure it names; never let one pass without it.
+				res = failed(ErrMalformed, c.name, "", "not run after "+st.stop, Fix{})
+				r.err = res.Err
+				if !diagnose {
+					return r
+				}
 			}
 		}
 		if diagnose {

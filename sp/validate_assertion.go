@@ -16,7 +16,7 @@ func checkAssertionIssuer(st *state) Check {
 		return failed(ErrIssuer, "assertion issuer", quote(st.sp.cfg.IdP.EntityID), "no single Issuer in the Assertion",
 			fix(CodeAssertionIssuer, "the Assertion must name its IdP"))
 	}
-	return issuerCheck("assertion issuer", iss[0], st.sp.cfg.IdP.EntityID)
+	return st.issuerCheck("assertion issuer", iss[0], st.sp.cfg.IdP.EntityID)
 }
 
 // bearerConfirmations returns the SubjectConfirmationData of every bearer
@@ -90,6 +90,7 @@ func (st *state) window(name, what string, el *etree.Element, requireEnd bool) C
 	}
 	if !end.IsZero() {
 		if !st.now.Before(end.Add(skew)) {
+			st.expired = true
 			return failed(ErrExpired, name, desc+" (±"+skew.String()+")", "now is "+fmtTime(st.now)+", after NotOnOrAfter",
 				fix(CodeExpired, "the response expired: sign in again; if it keeps happening, check this server's clock"))
 		}
@@ -143,6 +144,11 @@ func checkIssueInstant(st *state) Check {
 		if t.After(st.now.Add(skew)) {
 			return failed(ErrExpired, name, want, "issued at "+fmtTime(t)+", in the future",
 				fix(CodeClock, "the IdP's clock or this server's is wrong; check NTP on this server (or allow more clock skew in this SP)", "skew", skew.String()))
+		}
+		if t.Before(st.now.Add(-delay-skew)) && st.expired {
+			// A time check already failed the response as expired; its fix ("sign in
+			// again") is this one's.
+			return notApplicable("the response already expired (see the time checks)")
 		}
 		if t.Before(st.now.Add(-delay - skew)) {
 			return failed(ErrExpired, name, want, "issued at "+fmtTime(t),

@@ -72,13 +72,17 @@ func checkResponseIssuer(st *state) Check {
 	if iss == nil {
 		return passed(quote(want), "no Issuer on the Response (allowed)")
 	}
-	return issuerCheck("response issuer", iss, want)
+	return st.issuerCheck("response issuer", iss, want)
 }
 
-func issuerCheck(name string, iss *etree.Element, want string) Check {
+func (st *state) issuerCheck(name string, iss *etree.Element, want string) Check {
 	got := strings.TrimSpace(elText(iss))
 	if f := elAttr(iss, "Format"); f != "" && f != nameIDEntity {
 		return failed(ErrIssuer, name, "an entity Issuer", "Issuer Format "+quote(f), fix(CodeIssuerFormat, "the IdP's Issuer must be its entity ID"))
+	}
+	if got != want && st.foreignSigner {
+		// The signature check named the other IdP already: one fix, not two.
+		return failed(ErrIssuer, name, quote(want), quote(got), otherIdPFix(got, want))
 	}
 	if got != want {
 		return failed(ErrIssuer, name, quote(want), quote(got),

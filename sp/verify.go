@@ -32,7 +32,7 @@ func checkResponseSignature(st *state) Check {
 	}
 	v, err := xmldsig.Verify(st.resp, st.respSig, st.sp.cfg.IdP.Certificates, st.sp.profile())
 	if err != nil {
-		return failedErr(st.sp.signatureError(name, err))
+		return failedErr(st.signatureError(name, err))
 	}
 	st.sp.warnSHA1(st, v)
 	st.respV = v
@@ -50,7 +50,7 @@ func checkAssertionSignature(st *state) Check {
 	}
 	v, err := xmldsig.Verify(st.received, st.assertSig, st.sp.cfg.IdP.Certificates, st.sp.profile())
 	if err != nil {
-		return failedErr(st.sp.signatureError(name, err))
+		return failedErr(st.signatureError(name, err))
 	}
 	st.sp.warnSHA1(st, v)
 	st.assertV = v
@@ -63,6 +63,12 @@ func checkCoverage(st *state) Check {
 	const name = "signature coverage"
 	want := "the assertion covered by a trusted signature"
 	st.trust = establish(st.respV, st.assertV, st.assertSig != nil, coveredByResponse(st))
+	if st.trust == nil && st.signatureFailed() {
+		// The failed signature check already says what to fix; a second failure here
+		// ("sign the assertion") would send the admin to the wrong setting. Nothing is
+		// trusted all the same, and that check's error is the one Validate returns.
+		return notApplicable("a signature did not verify (see that check)")
+	}
 	if st.trust == nil {
 		return failed(ErrSignature, name, want, "no valid trusted signature covers the assertion",
 			fix(CodeSignAssertion, "configure the IdP to sign the assertion (Entra's default \"Sign SAML assertion\") with the certificate configured here"))
@@ -75,6 +81,13 @@ func checkCoverage(st *state) Check {
 		by = append(by, "Assertion signature")
 	}
 	return passed(want, "covered by the "+strings.Join(by, " and the "))
+}
+
+// signatureFailed reports whether a signature the Response carries, or one this SP
+// requires, failed its own check.
+func (st *state) signatureFailed() bool {
+	return st.respSig != nil && st.respV == nil || st.assertSig != nil && st.assertV == nil ||
+		st.respSig == nil && st.sp.cfg.RequireSignedResponse || st.assertSig == nil && st.sp.cfg.RequireSignedAssertion
 }
 
 // trust is what the signature stage established, the way x509's Verify returns chains
@@ -163,6 +176,43 @@ func (s *SP) expectedSigners() string {
 		return "signed by the configured certificate " + prints[0]
 	}
 	return "signed by one of the configured certificates " + strings.Join(prints, ", ")
+}
+
+// signatureError is s.signatureError, with advice that names the IdP a response from
+// another IdP (or tenant) claims to come from: its unknown signer is then not a
+// certificate to paste but a sign-in at the wrong tenant, or a whole IdP set up wrongly.
+// The claim is unverified and only ever words a rejection.
+func (st *state) signatureError(check string, err error) *Error {
+	e := st.sp.signatureError(check, err)
+	if e.FixCode != CodeSigningCertificate {
+		return e
+	}
+	if got, ok := st.otherIdP(); ok {
+		st.foreignSigner = true
+		f := otherIdPFix(got, st.sp.cfg.IdP.EntityID)
+		e.Fix, e.FixCode = f.Text, f.Code
+		for k, v := range e.FixParams {
+			f.Params[k] = v
+		}
+		e.FixParams = f.Params
+	}
+	return e
+}
+
+// otherIdP returns the Issuer the received response claims (the Assertion's, else the
+// Response's) when it is not the configured IdP's.
+func (st *state) otherIdP() (string, bool) {
+	iss := strings.TrimSpace(elText(elChild(st.received, assertNS, "Issuer")))
+	if iss == "" {
+		iss = strings.TrimSpace(elText(elChild(st.resp, assertNS, "Issuer")))
+	}
+	return iss, iss != "" && iss != st.sp.cfg.IdP.EntityID
+}
+
+func otherIdPFix(got, want string) Fix {
+	return fix(CodeOtherIdP, "this response comes from another IdP or tenant ("+quote(got)+"), not the one configured here ("+quote(want)+
+		"): sign in with an account of the configured tenant; or, if this app should trust that IdP, set the IdP Entity ID and signing certificate here from its federation metadata (Entra: Microsoft Entra Identifier and Certificate (Base64))",
+		"issuer", got, "value", want)
 }
 
 // signatureError turns a verification failure into the admin's explanation.
