@@ -54,3 +54,26 @@ func ExampleSP_XML() {
 	//   </SPSSODescriptor>
 	// </EntityDescriptor>
 }
+
+// An IdP configured by hand, and the field-level messages a form shows for a bad one.
+func ExampleNewIdP() {
+	kp, err := certs.GenerateKeyPair("idp.example.com", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 24*time.Hour)
+	if err != nil {
+		panic(err)
+	}
+	idp, err := metadata.NewIdP("https://idp.example.com/metadata", "https://idp.example.com/saml/sso", string(kp.CertificatePEM()))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(idp.EntityID, len(idp.Certificates))
+
+	// The Entra Identifier pasted as the sign-on URL, and no entity ID.
+	_, err = metadata.NewIdP("", "https://sts.windows.net/92b20d54-6bdd-4686-9286-c44865f50277/", string(kp.CertificatePEM()))
+	for _, p := range metadata.Problems(err) {
+		fmt.Printf("%s: %s\n", p.Field, p.Hint)
+	}
+	// Output:
+	// https://idp.example.com/metadata 1
+	// Login URL: paste "Login URL" from section 4 ("Set up …") of the application's Single sign-on page in Entra: https://login.microsoftonline.com/92b20d54-6bdd-4686-9286-c44865f50277/saml2
+	// IdP entity ID: copy it from the IdP's settings or metadata
+}
