@@ -11,6 +11,7 @@ import (
 
 	"github.com/ssokit/saml/internal/samltest"
 	"github.com/ssokit/saml/sp/orgs"
+	"github.com/ssokit/saml/sp/web"
 )
 
 func loginStatus(m *orgs.Manager, org string) int {
@@ -175,5 +176,37 @@ func TestAnonymousTakeoverSequenceFailsAtStepOne(t *testing.T) {
 	}
 	if after := h.get("acme"); after.Revision != before.Revision || after.Active.Settings.Certificate != before.Active.Settings.Certificate {
 		t.Fatal("the attack changed the org's configuration")
+	}
+}
+
+// With Config.SessionStore, EndSession revokes every copy of a member's session cookie;
+// each organization gets its own store scope.
+func TestSessionStoreRevokesCopiedSessionCookies(t *testing.T) {
+	h := newHarness(t)
+	h.enabledOrg("acme", samltest.DefaultIdP())
+	var scopes []string
+	m, err := orgs.New(orgs.Config{Store: h.store, BaseURL: base, CookieKey: cookieKey, Authorize: h.auth.Authorize,
+		Now: h.clock.Now, Logger: slog.New(slog.DiscardHandler),
+		SessionStore: func(scope string) web.SessionStore {
+			scopes = append(scopes, scope)
+			return &web.MemorySessionStore{Now: h.clock.Now}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := h.memberLogin(m, "acme", samltest.DefaultIdP(), samltest.Options{})
+	r := httptest.NewRequest("GET", base+"/organizations/acme", nil)
+	for _, c := range w.Result().Cookies() {
+		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	if m.Session(r, "acme") == nil {
+		t.Fatal("control: no session after sign-in")
+	}
+	m.EndSession(httptest.NewRecorder(), r, "acme")
+	if m.Session(r, "acme") != nil {
+		t.Fatal("a copy of the session cookie still works after EndSession")
+	}
+	if len(scopes) != 1 || scopes[0] != "ssokit:orgs:acme:" {
+		t.Fatalf("session store scopes %v", scopes)
 	}
 }

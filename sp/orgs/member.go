@@ -83,6 +83,7 @@ func (m *Manager) handlers(o *Org) (*web.Handlers, error) {
 		CookieName:      cookieName(orgID),
 		DefaultReturnTo: m.homePath(orgID),
 		RequestStore:    m.requestStore(orgID),
+		SessionStore:    m.sessionStore(orgID),
 		OnLogin: func(w http.ResponseWriter, r *http.Request, a *assertion.Assertion, returnTo string) error {
 			for _, c := range guard(settings, idp.EntityID, a) {
 				if c.Status == sp.Failed {

@@ -84,6 +84,11 @@ type Config struct {
 	// signed cookies, which needs nothing shared between servers.
 	RequestStore func(scope string) web.RequestStore
 
+	// SessionStore is like ReplayCache for the default member sessions (Session,
+	// StartSession): with one, EndSession revokes every copy of the session cookie.
+	// Nil means cookie-only sessions, which a copied cookie outlives until it expires.
+	SessionStore func(scope string) web.SessionStore
+
 	// RefreshInterval bounds how long a server keeps using what it read of an
 	// organization: a configuration enabled (or SSO disabled) on one server is used by
 	// every server within RefreshInterval. Zero means 10 seconds; negative means check
@@ -137,6 +142,7 @@ type Manager struct {
 	mu      sync.Mutex
 	replays map[string]sp.ReplayCache
 	reqs    map[string]web.RequestStore
+	sess    map[string]web.SessionStore
 	active  map[string]*activeSP
 }
 
@@ -166,6 +172,7 @@ func New(cfg Config) (*Manager, error) {
 		testLife: cfg.TestTimeout,
 		replays:  make(map[string]sp.ReplayCache),
 		reqs:     make(map[string]web.RequestStore),
+		sess:     make(map[string]web.SessionStore),
 		active:   make(map[string]*activeSP),
 	}
 	if m.prefix == "" {
@@ -239,15 +246,25 @@ func (m *Manager) replayCache(orgID string) sp.ReplayCache {
 }
 
 func (m *Manager) requestStore(orgID string) web.RequestStore {
-	if m.cfg.RequestStore == nil {
-		return nil
+	return scoped(m, m.reqs, m.cfg.RequestStore, orgID)
+}
+
+func (m *Manager) sessionStore(orgID string) web.SessionStore {
+	return scoped(m, m.sess, m.cfg.SessionStore, orgID)
+}
+
+// scoped returns orgID's store from make, made once per organization; nil without make.
+func scoped[T any](m *Manager, have map[string]T, make func(string) T, orgID string) T {
+	var zero T
+	if make == nil {
+		return zero
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, ok := m.reqs[orgID]
+	s, ok := have[orgID]
 	if !ok {
-		s = m.cfg.RequestStore(scope(orgID))
-		m.reqs[orgID] = s
+		s = make(scope(orgID))
+		have[orgID] = s
 	}
 	return s
 }
