@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ssokit/saml/assertion"
+	"github.com/ssokit/saml/internal/samltest"
 )
 
 // entraAssertion is a validated assertion as Entra sends it, with groups many.
@@ -331,6 +332,50 @@ func TestSessionIsBoundToItsSPAndIdP(t *testing.T) {
 			}
 			if s := orgA.h.Session(r); s != nil {
 				t.Fatalf("org A served org B's session for %q", s.NameID)
+			}
+		})
+	}
+}
+
+// Through the ACS, a signed Entra-shaped response with 150 group IDs starts a
+// cookie-only session a browser keeps; with Entra's overage claim instead, the session
+// records the overage.
+func TestACSStartsASessionWith150GroupsOrAnOverage(t *testing.T) {
+	idp := samltest.DefaultIdP()
+	for name, opts := range map[string]samltest.Options{
+		"150 groups": {Groups: groupIDs(150)},
+		"overage": {Attributes: []samltest.Attribute{{Name: "http://schemas.microsoft.com/claims/groups.link",
+			Values: []string{"https://graph.windows.net/7c1e4f2a-93b5-4d08-a6e1-2f8b0c9d5e37/users/5f2b8c1d-7e4a-4b9f-a3c6-1d8e2f0b7a94/getMemberObjects"}}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newWebTest(t, func(c *sp.Config) {
+				g := genConfig(idp)
+				c.EntityID, c.ACSURL, c.IdP, c.Now = g.EntityID, g.ACSURL, g.IdP, g.Now
+			}, nil)
+			relayState, id, cookie := w.login("/reports")
+			opts.InResponseTo = id
+			form := url.Values{"RelayState": {relayState}, "SAMLResponse": {genResponse(t, idp, opts)}}
+			r := httptest.NewRequest("POST", "/saml/consume", strings.NewReader(form.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := w.do(w.h.ACS(), r, cookie)
+			if rec.Code != http.StatusSeeOther {
+				t.Fatalf("status %d: %s\n%s", rec.Code, rec.Body, w.logs)
+			}
+			c := sessionCookie(t, rec)
+			t.Logf("%s: session cookie %d bytes (name+value), Set-Cookie %d bytes", name, len(c.Name)+len(c.Value), len(c.String()))
+			if len(c.String()) > 4096 {
+				t.Errorf("Set-Cookie is %d bytes; browsers keep 4,096", len(c.String()))
+			}
+			read := httptest.NewRequest("GET", "/reports", nil)
+			read.AddCookie(c)
+			sess := w.h.Session(read)
+			switch {
+			case sess == nil:
+				t.Fatal("the session does not read back")
+			case name == "150 groups" && !reflect.DeepEqual(sess.Groups, groupIDs(150)):
+				t.Errorf("groups read back as %d values", len(sess.Groups))
+			case name == "overage" && (!sess.GroupsOverage || len(sess.Groups) != 0):
+				t.Errorf("overage read back as GroupsOverage=%v, %d groups", sess.GroupsOverage, len(sess.Groups))
 			}
 		})
 	}
