@@ -32,6 +32,8 @@ var (
 
 // Fetcher defaults.
 const (
+	maxDialAddrs = 8
+
 	DefaultFetchTimeout = 15 * time.Second
 	DefaultMaxRedirects = 3
 )
@@ -312,6 +314,9 @@ func (f *Fetcher) dial(ctx context.Context, network, address string) (net.Conn, 
 	d := &net.Dialer{Timeout: f.timeout(), Control: func(_, addr string, _ syscall.RawConn) error {
 		return f.controlAddr(host, addr)
 	}}
+	if len(addrs) > maxDialAddrs {
+		addrs = addrs[:maxDialAddrs] // a name with a thousand addresses gets no thousand dials
+	}
 	var first error
 	for _, a := range addrs {
 		c, err := d.DialContext(ctx, network, net.JoinHostPort(a.Unmap().String(), port))

@@ -442,8 +442,13 @@ func (r *Remote) check(body []byte) (*IdP, lifetime, error) {
 // install makes idp current; r.mu is held.
 func (r *Remote) install(idp *IdP, body []byte, v Validators, fetched time.Time, life lifetime, fromCache bool) *Change {
 	old := r.cur
-	r.cur, r.body, r.validators, r.fetched, r.life = idp, body, v, fetched, life
 	ch := diffIdP(old, idp)
+	if ch == nil {
+		// Same trust in new bytes (a re-signed document): keep the value callers hold,
+		// so nothing built from it (an SP) is rebuilt for nothing.
+		idp = old
+	}
+	r.cur, r.body, r.validators, r.fetched, r.life = idp, body, v, fetched, life
 	if ch == nil {
 		return nil
 	}

@@ -546,3 +546,21 @@ func FuzzReadLifetime(f *testing.F) {
 		_, _ = readLifetime(data, entityID)
 	})
 }
+
+// A document that changed only in bytes (re-signed, reformatted) keeps the IdP value
+// callers hold, so an SP built from it is not rebuilt.
+func TestRemoteSameTrustKeepsTheValue(t *testing.T) {
+	c := testSigners(t)
+	s := newMDServer(t, idpDoc("", c[0].cert))
+	clk := &fakeClock{t: t0}
+	r, ev := newTestRemote(t, s, clk, nil)
+	before, _ := r.IdP(context.Background())
+	s.set(idpDoc(`ID="_renewed"`, c[0].cert))
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := r.IdP(context.Background())
+	if after != before || len(ev.changes) != 1 || s.ok304.Load() != 0 {
+		t.Fatalf("same trust: new value %v, %d changes", after != before, len(ev.changes))
+	}
+}
