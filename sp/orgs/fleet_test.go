@@ -1,17 +1,25 @@
 package orgs_test
 
 import (
+	"database/sql"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/ssokit/saml/assertion"
 	"github.com/ssokit/saml/internal/samltest"
+	"github.com/ssokit/saml/sp"
 	"github.com/ssokit/saml/sp/orgs"
+	"github.com/ssokit/saml/sp/orgs/sqlstore"
 	"github.com/ssokit/saml/sp/web"
+
+	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
 func loginStatus(m *orgs.Manager, org string) int {
@@ -23,8 +31,25 @@ func loginStatus(m *orgs.Manager, org string) int {
 // Two servers over one store: what one enables (or disables), the other uses within
 // RefreshInterval, and not a moment later.
 func TestFleetEnableReachesEveryServerWithinRefreshInterval(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { fleetEnable(t, orgs.NewMemoryStore()) })
+	t.Run("SQLite", func(t *testing.T) {
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "orgs.db")+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		s, err := sqlstore.Open(t.Context(), db, sqlstore.Options{Dialect: sqlstore.SQLite})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fleetEnable(t, s)
+	})
+}
+
+func fleetEnable(t *testing.T, store orgs.Store) {
 	const refresh = 10 * time.Second
 	h := newHarness(t)
+	h.store = store
 	one, two := h.manager(h.store, refresh), h.manager(h.store, refresh)
 	h.m = one
 	h.save(one, "acme", entra(samltest.DefaultIdP()))
@@ -208,5 +233,53 @@ func TestSessionStoreRevokesCopiedSessionCookies(t *testing.T) {
 	}
 	if len(scopes) != 1 || scopes[0] != "ssokit:orgs:acme:" {
 		t.Fatalf("session store scopes %v", scopes)
+	}
+}
+
+// Servers sharing replay caches through Config.ReplayCache (Redis in production, one
+// memory cache per scope here): a member's response accepted by one server is refused as
+// a replay by the other; each organization has its own scope.
+func TestFleetSharesReplayCachesPerOrgScope(t *testing.T) {
+	h := newHarness(t)
+	shared := map[string]sp.ReplayCache{}
+	var mu sync.Mutex
+	cache := func(scope string) sp.ReplayCache {
+		mu.Lock()
+		defer mu.Unlock()
+		if shared[scope] == nil {
+			c := sp.NewMemoryReplayCache(0)
+			c.Now = h.clock.Now
+			shared[scope] = c
+		}
+		return shared[scope]
+	}
+	server := func() *orgs.Manager {
+		m, err := orgs.New(orgs.Config{Store: h.store, BaseURL: base, CookieKey: cookieKey, Authorize: h.auth.Authorize,
+			Now: h.clock.Now, Logger: slog.New(slog.DiscardHandler), ReplayCache: cache,
+			OnLogin: func(w http.ResponseWriter, r *http.Request, o *orgs.Org, a *assertion.Assertion, returnTo string) error {
+				w.WriteHeader(http.StatusNoContent)
+				return nil
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	one, two := server(), server()
+	h.m = one
+	h.enabledOrg("acme", samltest.DefaultIdP())
+	h.enabledOrg("beta", samltest.DefaultIdP())
+	opts := samltest.Options{Unsolicited: true, AssertionID: samltest.ID("fleet-replay")}
+	if w := h.post(one, "acme", samltest.DefaultIdP(), opts, "", nil); w.Code != http.StatusNoContent {
+		t.Fatalf("server one: %d", w.Code)
+	}
+	if w := h.post(two, "acme", samltest.DefaultIdP(), opts, "", nil); w.Code != http.StatusForbidden {
+		t.Fatalf("the same response at server two: %d, want 403 (replay)", w.Code)
+	}
+	if e := signIns(t, h.store, "acme")[0]; e.Check != "replay" {
+		t.Fatalf("log entry %+v, want the replay check", e)
+	}
+	if _, ok := shared["ssokit:orgs:acme:"]; !ok || len(shared) != 2 {
+		t.Fatalf("scopes %v, want one per organization", shared)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/internal/samltest"
 	"github.com/ssokit/saml/sp"
 	"github.com/ssokit/saml/sp/orgs"
@@ -190,7 +191,7 @@ func TestTestRecordsDiagnosisAndSignsNobodyIn(t *testing.T) {
 	if !o.Pending.LastTest.Passed() || o.Pending.LastTest.By != "alice@contoso.example" || o.Enabled || o.Active != nil {
 		t.Fatalf("after a passing test: pending test %+v, enabled %v, active %v; want passed by alice, nothing enabled", o.Pending.LastTest, o.Enabled, o.Active)
 	}
-	if l := signIns(t, h.store, "acme"); len(l) != 1 || !l[0].Test || l[0].Result != orgs.Succeeded || l[0].NameID != samltest.UserEmail {
+	if l := signIns(t, h.store, "acme"); len(l) != 1 || !l[0].Test || l[0].Result != orgs.Succeeded || l[0].NameID != samltest.UserEmail || l[0].Signer != certs.Thumbprint(samltest.DefaultIdP().Cert) {
 		t.Fatalf("sign-in log = %+v, want one successful test", l)
 	}
 }
@@ -401,8 +402,8 @@ func TestMemberSignInReachesOnLoginWithOrgAndAssertion(t *testing.T) {
 	if len(h.logins) != 2 || h.logins[0].org != "acme" || h.logins[0].a.NameID.Value != samltest.UserEmail || h.logins[1].returnTo != "/organizations/acme" {
 		t.Fatalf("OnLogin got %+v", h.logins)
 	}
-	if l := signIns(t, h.store, "acme"); l[0].Result != orgs.Succeeded || l[0].Test {
-		t.Fatalf("log = %+v", l[0])
+	if l := signIns(t, h.store, "acme"); l[0].Result != orgs.Succeeded || l[0].Test || l[0].Signer != certs.Thumbprint(samltest.DefaultIdP().Cert) {
+		t.Fatalf("log = %+v; want a member sign-in signed by %s", l[0], certs.Thumbprint(samltest.DefaultIdP().Cert))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ssokit/saml/assertion"
+	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/metadata"
 	"github.com/ssokit/saml/sp"
 	"github.com/ssokit/saml/sp/web"
@@ -87,11 +88,11 @@ func (m *Manager) handlers(o *Org) (*web.Handlers, error) {
 		OnLogin: func(w http.ResponseWriter, r *http.Request, a *assertion.Assertion, returnTo string) error {
 			for _, c := range guard(settings, idp.EntityID, a) {
 				if c.Status == sp.Failed {
-					m.memberFailed(w, r, orgID, version, c.Err, randomHex(6), a.NameID.Value)
+					m.memberFailed(w, r, orgID, version, c.Err, randomHex(6), a)
 					return nil
 				}
 			}
-			m.logSignIn(r, orgID, SignIn{At: m.now().UTC(), Version: version, Result: Succeeded, NameID: a.NameID.Value})
+			m.logSignIn(r, orgID, SignIn{At: m.now().UTC(), Version: version, Result: Succeeded, NameID: a.NameID.Value, Signer: signer(a)})
 			if m.cfg.OnLogin != nil {
 				cur, err := m.activeFor(r.Context(), orgID)
 				if err != nil {
@@ -108,7 +109,7 @@ func (m *Manager) handlers(o *Org) (*web.Handlers, error) {
 			return nil
 		},
 		OnError: func(w http.ResponseWriter, r *http.Request, err error, ref string) {
-			m.memberFailed(w, r, orgID, version, err, ref, "")
+			m.memberFailed(w, r, orgID, version, err, ref, nil)
 		},
 	})
 	return h, err
@@ -118,8 +119,11 @@ func (m *Manager) homePath(orgID string) string { return m.prefix + orgID }
 
 // memberFailed records a refused member sign-in and shows the member the generic page
 // (or Config.OnError's).
-func (m *Manager) memberFailed(w http.ResponseWriter, r *http.Request, orgID string, version int, err error, ref, nameID string) {
-	e := SignIn{At: m.now().UTC(), Version: version, Result: Refused, Reason: err.Error(), AADSTS: aadsts(err), NameID: nameID, Ref: ref}
+func (m *Manager) memberFailed(w http.ResponseWriter, r *http.Request, orgID string, version int, err error, ref string, a *assertion.Assertion) {
+	e := SignIn{At: m.now().UTC(), Version: version, Result: Refused, Reason: err.Error(), AADSTS: aadsts(err), Ref: ref}
+	if a != nil {
+		e.NameID, e.Signer = a.NameID.Value, signer(a)
+	}
 	var se *sp.Error
 	switch {
 	case errors.As(err, &se):
@@ -140,6 +144,14 @@ func (m *Manager) memberFailed(w http.ResponseWriter, r *http.Request, orgID str
 		msg = "This account cannot sign in to this organization."
 	}
 	page(w, http.StatusForbidden, "Sign-in failed", msg+" If this keeps happening, contact your administrator and quote reference "+ref+".", "")
+}
+
+// signer is the thumbprint of the certificate that signed a, as Entra shows it.
+func signer(a *assertion.Assertion) string {
+	if a == nil || a.Signer == nil {
+		return ""
+	}
+	return certs.Thumbprint(a.Signer)
 }
 
 func (m *Manager) logSignIn(r *http.Request, orgID string, e SignIn) {

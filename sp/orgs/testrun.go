@@ -209,7 +209,7 @@ func (m *Manager) finishTest(w http.ResponseWriter, r *http.Request, orgID, rela
 	}
 	entry := SignIn{At: t.At, Test: true, Version: st.Version, Result: Succeeded, Ref: randomHex(6)}
 	if d.Signed != nil {
-		entry.NameID = d.Signed.NameID.Value
+		entry.NameID, entry.Signer = d.Signed.NameID.Value, signer(d.Signed)
 	}
 	if f := d.Failed(); len(f) > 0 {
 		entry.Result, entry.Check, entry.Reason = Refused, f[0].Name, checkText(f[0])
