@@ -114,7 +114,9 @@ type Config struct {
 	// one, e.g. Redis-backed.
 	ReplayCache ReplayCache
 
-	// Logger receives the administrator-facing reason of every rejected response. Nil
+	// Logger receives the administrator-facing reason of every rejected response, one
+	// record each with the attributes err, kind, check, fix and ref (see WithRef);
+	// give it the app's own attributes (e.g. slog.With("org", …)) to find them by. Nil
 	// means no logging.
 	Logger *slog.Logger
 

@@ -46,8 +46,10 @@
 // to change at the IdP, in its portal's words. It wraps one kind for [errors.Is]:
 // [ErrSignature], [ErrAudience], [ErrReplay], [ErrStatus] (the IdP said no; reach its
 // [StatusError] with [errors.As]) and the others listed below. Show end users only
-// [UserMessage], which is the same for every failure; log the error itself
-// ([Config.Logger] does, once per rejection, with the reference [WithRef] gives).
+// [UserMessage], which is the same for every failure but an outage; log the error
+// itself ([Config.Logger] does, once per rejection, with the attributes check, kind
+// ([KindOf]), fix (the advice's Code…) and ref (the reference [WithRef] gives); an
+// outage at level ERROR, any other rejection at WARN).
 //
 // # Fleet
 //

@@ -60,10 +60,14 @@ func (e *Error) Error() string {
 		b.WriteString(": expected ")
 		b.WriteString(e.Expected)
 	}
+	// The cause, unless the text already says it (a StatusError's codes and AADSTS
+	// message are what Received quotes; an UnknownSignerError is the signer it names).
 	if _, described := e.Err.(*UnknownSignerError); e.Err != nil && !described {
-		b.WriteString(" (")
-		b.WriteString(e.Err.Error())
-		b.WriteString(")")
+		if cause := e.Err.Error(); !strings.Contains(b.String(), cause) {
+			b.WriteString(" (")
+			b.WriteString(cause)
+			b.WriteString(")")
+		}
 	}
 	if e.Fix != "" {
 		b.WriteString(" — ")
@@ -124,6 +128,36 @@ func shortStatus(code string) string {
 	return strings.TrimPrefix(code, "urn:oasis:names:tc:SAML:2.0:status:")
 }
 
+// kinds are the short names KindOf gives the sentinels, in the order it tests them.
+var kinds = []struct {
+	err  error
+	name string
+}{
+	{ErrUnavailable, "unavailable"},
+	{ErrStatus, "status"},
+	{ErrReplay, "replay"},
+	{ErrSignature, "signature"},
+	{ErrIssuer, "issuer"},
+	{ErrAudience, "audience"},
+	{ErrDestination, "destination"},
+	{ErrExpired, "expired"},
+	{ErrUnsolicited, "unsolicited"},
+	{ErrInResponseTo, "in-response-to"},
+	{ErrMalformed, "malformed"},
+}
+
+// KindOf returns a short, stable name for the kind of rejection err wraps ("signature",
+// "audience", "status", "unavailable", …), the "kind" of this package's log records,
+// for log search and metrics; "" when err wraps none of the Err… kinds.
+func KindOf(err error) string {
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			return k.name
+		}
+	}
+	return ""
+}
+
 // UserMessage returns a short text that is safe to show in the end user's browser for an
 // error returned by this package. It never contains configuration values or details of
 // the response, so a failed login tells an attacker nothing; log the error itself for the
@@ -132,6 +166,8 @@ func UserMessage(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, ErrUnavailable):
+		return "Sign-in is unavailable right now. Please try again in a minute."
 	case errors.Is(err, ErrStatus):
 		return "Your identity provider did not sign you in. Please try again or contact your administrator."
 	default:

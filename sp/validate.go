@@ -16,15 +16,22 @@ func (s *SP) logRejection(ctx context.Context, err error) {
 	if s.cfg.Logger == nil {
 		return
 	}
-	attrs := []slog.Attr{slog.Any("err", err)}
+	attrs := []slog.Attr{slog.Any("err", err), slog.String("kind", KindOf(err))}
 	var e *Error
 	if errors.As(err, &e) {
 		attrs = append(attrs, slog.String("check", e.Check))
+		if e.FixCode != "" {
+			attrs = append(attrs, slog.String("fix", e.FixCode))
+		}
 	}
 	if ref, ok := refFrom(ctx); ok {
 		attrs = append(attrs, slog.String("ref", ref))
 	}
-	s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "saml: response rejected", attrs...)
+	level := slog.LevelWarn
+	if errors.Is(err, ErrUnavailable) {
+		level = slog.LevelError // an outage to alert on, not a bad response
+	}
+	s.cfg.Logger.LogAttrs(ctx, level, "saml: response rejected", attrs...)
 }
 
 // state is one response travelling through the pipeline. Checks fill it in order.

@@ -53,6 +53,10 @@ func checkRecipient(st *state) Check {
 			st.subjectConfirmation = scd
 			return passed(quote(want), quote(r))
 		}
+		if !elHasAttr(scd, "Recipient") {
+			got = append(got, "no Recipient")
+			continue
+		}
 		got = append(got, quote(r))
 	}
 	st.subjectConfirmation = scds[0] // so Diagnose can still report its other checks
@@ -180,7 +184,11 @@ func checkAudience(st *state) Check {
 		}
 		all = append(all, got...)
 		if !slices.Contains(got, want) {
-			return failed(ErrAudience, name, quote(want), quoteAll(got),
+			received := quoteAll(got)
+			if len(got) == 0 {
+				received = "an AudienceRestriction without an Audience"
+			}
+			return failed(ErrAudience, name, quote(want), received,
 				fix(CodeIdentifier, "set Identifier (Entity ID) in Entra to "+quote(want), "value", want))
 		}
 	}
@@ -196,6 +204,25 @@ func quoteAll(ss []string) string {
 		q[i] = quote(s)
 	}
 	return strings.Join(q, ", ")
+}
+
+// expectedRequests says which InResponseTo values this browser's sign-ins allow.
+func expectedRequests(ids []string, idpInitiated bool) string {
+	var want string
+	switch {
+	case len(ids) == 0 && idpInitiated:
+		return "no InResponseTo: this browser started no sign-in here (IdP-initiated sign-in is allowed)"
+	case len(ids) == 0:
+		return "the answer to a sign-in started at this application (this browser started none)"
+	case len(ids) == 1:
+		want = "the answer to this browser's sign-in request " + quote(ids[0])
+	default:
+		want = "the answer to one of this browser's sign-in requests " + quoteAll(ids)
+	}
+	if idpInitiated {
+		want += ", or no InResponseTo (IdP-initiated sign-in is allowed)"
+	}
+	return want
 }
 
 func checkInResponseTo(st *state) Check {
@@ -216,10 +243,7 @@ func checkInResponseTo(st *state) Check {
 		}
 		id = outer
 	}
-	want := "one of this browser's requests " + quoteAll(st.requestIDs)
-	if st.sp.cfg.AllowIdPInitiated {
-		want += " or none (IdP-initiated allowed)"
-	}
+	want := expectedRequests(st.requestIDs, st.sp.cfg.AllowIdPInitiated)
 	if id == "" {
 		if !st.sp.cfg.AllowIdPInitiated {
 			return failed(ErrUnsolicited, name, want, "no InResponseTo (IdP-initiated login)",
