@@ -36,28 +36,30 @@ type Config struct {
 	// SessionNotOnOrAfter, when earlier, ends the session sooner.
 	SessionMaxAge time.Duration
 
-	// IdleTimeout ends a session that has not been used (through RequireLogin,
-	// RequireGroup or RequireRole) for this long. Zero means no idle limit.
+	// IdleTimeout ends a session that has not been used (through
+	// [Handlers.RequireLogin], RequireGroup or RequireRole) for this long. Zero means
+	// no idle limit.
 	IdleTimeout time.Duration
 
-	// SessionStore keeps sessions on the server (MemorySessionStore for one process,
+	// SessionStore keeps sessions on the server ([MemorySessionStore] for one process,
 	// sp/redisstore for a fleet); the cookie then carries only a random session ID.
 	// Nil means cookie-only sessions: the whole session is in the signed cookie
 	// (up to 3,900 bytes: Entra's 150 group IDs fit), no server state.
 	//
-	// What a cookie-only session cannot do: be revoked. EndSession and SignOut only ask
-	// the browser to delete the cookie; a copy of it (taken by malware, a shared
-	// computer, a proxy log) keeps working until it expires (SessionMaxAge,
-	// IdleTimeout if the copy is not used). With a SessionStore, ending a session
+	// What a cookie-only session cannot do: be revoked. [Handlers.EndSession] and
+	// [Handlers.SignOut] only ask the browser to delete the cookie; a copy of it (taken
+	// by malware, a shared computer, a proxy log) keeps working until it expires
+	// (SessionMaxAge, IdleTimeout if the copy is not used). With a SessionStore, ending a session
 	// deletes it on the server and every copy stops working at once.
 	SessionStore SessionStore
 
 	// SignInURL is where the "signed out" page's "Sign in again" link points, e.g. the
-	// path the Login handler is mounted on. Empty means the page has no link.
+	// path [Handlers.Login] is mounted on. Empty means the page has no link.
 	SignInURL string
 
-	// SignedOutURL, when set, is where SignOut sends the browser instead of showing its
-	// own "signed out" page: a path on this site or an AllowedReturnOrigins URL.
+	// SignedOutURL, when set, is where [Handlers.SignOut] sends the browser instead of
+	// showing its own "signed out" page: a path on this site or an AllowedReturnOrigins
+	// URL.
 	SignedOutURL string
 
 	// MaxPendingLogins is how many logins one browser may have under way at once (one
@@ -85,7 +87,7 @@ type Config struct {
 	// bound to the RelayState, so a response cannot be replayed into another browser.
 	RequestStore RequestStore
 
-	// OnLogin runs after a response validated, in place of the default (StartSession,
+	// OnLogin runs after a response validated, in place of the default ([Handlers.StartSession],
 	// then a redirect to returnTo). It must write the response, typically: create the
 	// app's own session, then redirect to returnTo, which is already checked safe. An
 	// error shows the user the generic error page and is logged.
