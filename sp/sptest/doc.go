@@ -15,6 +15,15 @@
 //   - SP-initiated login from an HTTP-Redirect or HTTP-POST AuthnRequest, and IdP-initiated
 //     login (My Apps); the response is always posted to the Reply URL with an
 //     auto-submitting form;
+//   - Single Logout: the Logout URL is the Login URL (HTTP-Redirect); an application's
+//     LogoutRequest ends the browser's IdP session (a cookie; Entra ignores the NameID),
+//     and the IdP sends a LogoutRequest, front-channel in frames of its sign-out page, to
+//     every other application of that session with a Logout Url (SetLogoutURL), as it
+//     does when the user signs out at the IdP (SignOutURL); LogoutResponses carry Entra's
+//     issuer shape, <URL>/<tenant-id>/ (LogoutResponseIssuer), and every message is
+//     signed in the query as Entra sends it (lower-case escapes, Signature before SigAlg).
+//     FollowSignOut does what the browser does on that page; Authentications and
+//     Sessions tell a test whether a sign-in reused the IdP session;
 //   - refusals with their AADSTS codes: an unassigned user (AADSTS50105) and an unsupported
 //     NameID format (AADSTS75016) are error Responses posted to the application; an unknown
 //     Identifier (AADSTS700016) or Reply URL (AADSTS50011) is an error page at the IdP, as

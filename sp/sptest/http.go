@@ -11,6 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/ssokit/saml/internal/redirect"
 	"github.com/ssokit/saml/internal/samltest"
 )
 
@@ -25,8 +26,10 @@ func idpInitiatedQuery(spEntityID, relayState string) string {
 	return q.Encode()
 }
 
-// ServeHTTP serves the Login URL (GET: HTTP-Redirect, POST: HTTP-POST AuthnRequests), the
-// federation metadata and IdP-initiated sign-in. The user is signed in without a login
+// ServeHTTP serves the Login URL (GET: HTTP-Redirect, POST: HTTP-POST AuthnRequests; GET
+// is also the Logout URL, for LogoutRequests and LogoutResponses), the federation
+// metadata, IdP-initiated sign-in and sign-out (SignOutURL). A sign-in starts an IdP
+// session in a cookie of the browser, or continues the one the browser has. The user is signed in without a login
 // page: the answer is the auto-submitting form that posts the Response to the application,
 // or Entra's error page for a request it will not answer.
 func (idp *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -36,16 +39,32 @@ func (idp *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	)
 	switch {
 	case r.URL.Path == "/"+idp.tenant+"/saml2" && r.Method == http.MethodGet:
-		form, err = idp.respondQuery(r.URL.RawQuery)
+		var done bool
+		if done, err = idp.serveLogout(w, r); done && err == nil {
+			return
+		}
+		if !done {
+			var req *authnRequest
+			if req, err = parseRedirect(r.URL.RawQuery); err == nil {
+				form, err = idp.answer(req, false, idp.session(w, r, req.ForceAuthn))
+			}
+		}
 	case r.URL.Path == "/"+idp.tenant+"/saml2" && r.Method == http.MethodPost:
 		r.Body = http.MaxBytesReader(w, r.Body, 2*maxRequest)
 		if perr := r.ParseForm(); perr != nil {
 			err = refusal("AADSTS75005", "The request is not a valid Saml2 protocol message.")
 			break
 		}
-		form, err = idp.RespondPost(r.PostForm.Get("SAMLRequest"), r.PostForm.Get("RelayState"))
+		var req *authnRequest
+		if req, err = parsePost(r.PostForm.Get("SAMLRequest"), r.PostForm.Get("RelayState")); err == nil {
+			form, err = idp.answer(req, false, idp.session(w, r, req.ForceAuthn))
+		}
 	case r.URL.Path == myAppsPath && r.Method == http.MethodGet:
-		form, err = idp.IdPInitiated(r.URL.Query().Get("app"), r.URL.Query().Get("RelayState"))
+		form, err = idp.answer(&authnRequest{Issuer: r.URL.Query().Get("app"), RelayState: r.URL.Query().Get("RelayState")}, true, idp.session(w, r, false))
+	case r.URL.Path == "/"+idp.tenant+"/oauth2/logout" && r.Method == http.MethodGet:
+		if err = idp.serveSignOut(w, r); err == nil {
+			return
+		}
 	case strings.TrimPrefix(idp.MetadataURL(), idp.URL) == r.URL.Path && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/samlmetadata+xml")
 		_, _ = w.Write(idp.Metadata())
@@ -117,4 +136,30 @@ func (idp *IdP) Metadata() []byte {
 		panic(fmt.Sprintf("sptest: signing metadata: %v", err))
 	}
 	return samltest.Serialize(etree.NewDocumentWithRoot(root))
+}
+
+// serveLogout answers a logout message on the Login URL (HTTP-Redirect), reporting
+// whether the query held one (done; it answered unless err is set). An AuthnRequest is
+// left to the caller.
+func (idp *IdP) serveLogout(w http.ResponseWriter, r *http.Request) (done bool, err error) {
+	msg, perr := redirect.Parse(r.URL.RawQuery, redirect.DefaultLimits)
+	if perr != nil {
+		return false, nil // parseRedirect gives Entra's refusal
+	}
+	x, ierr := redirect.Inflate(msg.Value, maxRequest)
+	if ierr != nil {
+		return false, nil
+	}
+	doc := etree.NewDocument()
+	if doc.ReadFromBytes(x) != nil || doc.Root() == nil {
+		return false, nil
+	}
+	root := doc.Root()
+	switch {
+	case msg.Param == redirect.SAMLResponse:
+		return true, idp.serveLogoutResponse(w, root)
+	case samltest.Is(root, samltest.NSProtocol, "LogoutRequest"):
+		return true, idp.serveLogoutRequest(w, r, root, msg.RelayState)
+	}
+	return false, nil
 }

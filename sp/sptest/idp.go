@@ -95,6 +95,13 @@ type IdP struct {
 	user    User
 	signing Signing
 	encrypt *x509.Certificate
+
+	// Single Logout (slo.go).
+	logoutURLs map[string]string      // Identifier → Logout Url
+	sessions   map[string]*idpSession // by the session cookie's value
+	authns     int                    // sign-ins that asked for credentials
+	broadcast  map[string]string      // LogoutRequest ID → the application it went to
+	answered   []string               // applications that answered a broadcast
 }
 
 // NewIdP starts an IdP on 127.0.0.1. Call Close when done. Like httptest.NewServer it
@@ -138,14 +145,18 @@ func newIdP(cfg Config) (*IdP, error) {
 		user = DefaultUser()
 	}
 	return &IdP{
-		tenant:  tenant,
-		key:     key,
-		signer:  samltest.NewIdP(tenant, samltest.Pair{Key: rsaKey, Cert: key.Certificate}),
-		now:     now,
-		apps:    map[string][]string{},
-		user:    user,
-		signing: cfg.Signing,
-		encrypt: cfg.EncryptionCertificate,
+		tenant: tenant,
+		key:    key,
+		signer: samltest.NewIdP(tenant, samltest.Pair{Key: rsaKey, Cert: key.Certificate}),
+		now:    now,
+		apps:   map[string][]string{},
+
+		logoutURLs: map[string]string{},
+		sessions:   map[string]*idpSession{},
+		broadcast:  map[string]string{},
+		user:       user,
+		signing:    cfg.Signing,
+		encrypt:    cfg.EncryptionCertificate,
 	}, nil
 }
 

@@ -20,6 +20,7 @@ const maxRequest = 64 << 10
 type authnRequest struct {
 	ID, Issuer, ACSURL, ProtocolBinding, NameIDFormat string
 	RelayState                                        string
+	ForceAuthn                                        bool
 }
 
 // parseRedirect reads an HTTP-Redirect AuthnRequest from a raw query string.
@@ -68,6 +69,7 @@ func parseRequestXML(b []byte, relayState string) (*authnRequest, error) {
 		ID:              root.SelectAttrValue("ID", ""),
 		ACSURL:          root.SelectAttrValue("AssertionConsumerServiceURL", ""),
 		ProtocolBinding: root.SelectAttrValue("ProtocolBinding", ""),
+		ForceAuthn:      root.SelectAttrValue("ForceAuthn", "") == "true" || root.SelectAttrValue("ForceAuthn", "") == "1",
 		RelayState:      relayState,
 	}
 	if iss := samltest.Child(root, samltest.NSAssertion, "Issuer"); iss != nil {

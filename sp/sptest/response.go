@@ -53,7 +53,7 @@ func (idp *IdP) respondQuery(rawQuery string) (*Form, error) {
 	if err != nil {
 		return nil, err
 	}
-	return idp.answer(req, false)
+	return idp.answer(req, false, nil)
 }
 
 // RespondPost is Respond for an HTTP-POST AuthnRequest: the SAMLRequest and RelayState
@@ -63,17 +63,18 @@ func (idp *IdP) RespondPost(samlRequest, relayState string) (*Form, error) {
 	if err != nil {
 		return nil, err
 	}
-	return idp.answer(req, false)
+	return idp.answer(req, false, nil)
 }
 
 // IdPInitiated is the unsolicited Response Entra posts when the user picks the
 // application spEntityID in My Apps: no InResponseTo, sent to its default Reply URL.
 func (idp *IdP) IdPInitiated(spEntityID, relayState string) (*Form, error) {
-	return idp.answer(&authnRequest{Issuer: spEntityID, RelayState: relayState}, true)
+	return idp.answer(&authnRequest{Issuer: spEntityID, RelayState: relayState}, true, nil)
 }
 
-// answer makes the Response for req, or the *Error Entra shows instead.
-func (idp *IdP) answer(req *authnRequest, unsolicited bool) (*Form, error) {
+// answer makes the Response for req, or the *Error Entra shows instead. A sign-in
+// within sess (the browser's IdP session, nil without one) joins it, for Single Logout.
+func (idp *IdP) answer(req *authnRequest, unsolicited bool, sess *idpSession) (*Form, error) {
 	idp.mu.Lock()
 	replyURLs, known := idp.apps[req.Issuer]
 	u, signing, encrypt := idp.user, idp.signing, idp.encrypt
@@ -148,6 +149,10 @@ func (idp *IdP) answer(req *authnRequest, unsolicited bool) (*Form, error) {
 	xml, err := idp.signer.Response(opts)
 	if err != nil {
 		return nil, fmt.Errorf("sptest: building the response: %w", err)
+	}
+	if !opts.NoAssertion {
+		// The SessionIndex is the assertion's ID, as Entra writes it.
+		idp.join(sess, participant{entityID: req.Issuer, nameID: opts.NameID, nameIDFormat: opts.NameIDFormat, sessionIndex: opts.AssertionID})
 	}
 	return &Form{Action: acs, SAMLResponse: base64.StdEncoding.EncodeToString(xml), RelayState: req.RelayState}, nil
 }
