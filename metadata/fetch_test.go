@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,12 +26,20 @@ type testServer struct {
 func newTestServer(t *testing.T, h http.HandlerFunc) *testServer {
 	t.Helper()
 	ts := &testServer{}
-	ts.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts.Server = newTLS(func(w http.ResponseWriter, r *http.Request) {
 		ts.hits.Add(1)
 		h(w, r)
-	}))
+	})
 	t.Cleanup(ts.Close)
 	return ts
+}
+
+// newTLS is a TLS server on loopback that does not log handshakes a test refuses.
+func newTLS(h http.HandlerFunc) *httptest.Server {
+	s := httptest.NewUnstartedServer(h)
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.StartTLS()
+	return s
 }
 
 func (ts *testServer) port() string {
