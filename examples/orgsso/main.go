@@ -14,7 +14,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,10 +22,8 @@ import (
 	"net/http"
 	"os"
 	"reflect"
-	"strings"
 	"time"
 
-	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/internal/demoidp"
 	"github.com/ssokit/saml/sp/orgs"
 )
@@ -98,11 +95,8 @@ func run(o options, logger *slog.Logger) error {
 func setup(ctx context.Context, o options, db *sql.DB, now func() time.Time, logger *slog.Logger) (*App, error) {
 	var demo *demoidp.IdP
 	if !o.NoDemo {
-		key, err := demoKey(ctx, db, now())
-		if err != nil {
-			return nil, fmt.Errorf("demo IdP key: %w", err)
-		}
-		if demo, err = demoidp.New(demoidp.Config{BaseURL: strings.TrimSuffix(o.BaseURL, "/") + "/demo-idp", Key: key, Now: now}); err != nil {
+		var err error
+		if demo, err = newDemo(ctx, db, o.BaseURL, now); err != nil {
 			return nil, err
 		}
 	}
@@ -118,8 +112,7 @@ func setup(ctx context.Context, o options, db *sql.DB, now func() time.Time, log
 		app.registerDemoApp(org.ID)
 	}
 	if len(list) == 0 && demo != nil {
-		s := orgs.Settings{LoginURL: demo.LoginURL(), IdPEntityID: demo.EntityID(), Certificate: demo.CertificatePEM(), SignedAssertions: true, AllowIdPInitiated: true}
-		if err := app.preconfigure(ctx, Org{Slug: "acme", Name: "Acme Corp", Admin: demoAdmin}, s); err != nil {
+		if err := app.seedDemo(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -167,29 +160,4 @@ func (a *App) preconfigure(ctx context.Context, org Org, s orgs.Settings) error 
 	}
 	o.Pending = &orgs.Version{Number: n, Settings: s, ChangedAt: a.now(), ChangedBy: "command line"}
 	return a.store.Update(ctx, o)
-}
-
-// demoKey loads the demo IdP's signing key from the database, making one on first start.
-func demoKey(ctx context.Context, db *sql.DB, now time.Time) (*certs.KeyPair, error) {
-	type stored struct{ Cert, Key string }
-	v, err := keyOnce(ctx, db, "demo_idp_key", func() (string, error) {
-		kp, err := certs.GenerateKeyPair("Microsoft Azure Federated SSO Certificate (demo)", now.Add(-time.Hour), 3*365*24*time.Hour)
-		if err != nil {
-			return "", err
-		}
-		keyPEM, err := kp.KeyPEM()
-		if err != nil {
-			return "", err
-		}
-		b, err := json.Marshal(stored{Cert: string(kp.CertificatePEM()), Key: string(keyPEM)})
-		return string(b), err
-	})
-	if err != nil {
-		return nil, err
-	}
-	var s stored
-	if err := json.Unmarshal([]byte(v), &s); err != nil {
-		return nil, err
-	}
-	return certs.LoadKeyPair([]byte(s.Cert), []byte(s.Key))
 }

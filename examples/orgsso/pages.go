@@ -15,15 +15,6 @@ import (
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$`)
 
-type demoValues struct{ LoginURL, Certificate, MyAppsURL, AppsURL string }
-
-func (a *App) demoValues() *demoValues {
-	if a.demo == nil {
-		return nil
-	}
-	return &demoValues{a.demo.LoginURL(), a.demo.CertificatePEM(), a.demo.MyAppsURL(), "/demo-idp/apps"}
-}
-
 // serveHome lists the organizations; signed-in admins create new ones.
 func (a *App) serveHome(w http.ResponseWriter, r *http.Request) {
 	a.home(w, r, http.StatusOK, "", "", "")
@@ -81,13 +72,6 @@ func (a *App) addOrg(ctx context.Context, o Org) error {
 	}
 	a.registerDemoApp(o.Slug)
 	return nil
-}
-
-func (a *App) registerDemoApp(slug string) {
-	if a.demo != nil {
-		e := a.sso.Endpoints(slug)
-		a.demo.RegisterSP(e.EntityID, e.ACSURL)
-	}
 }
 
 // serveOrg is the organization's content: open while SSO is off, members only once on.
