@@ -99,3 +99,30 @@ func TestAttributeLookups(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Email and DisplayName read Entra's claims first and other IdPs' LDAP attributes after.
+func TestEmailAndDisplayNameFallBackToLDAPNames(t *testing.T) {
+	at := func(pairs ...string) *Assertion {
+		a := &Assertion{Attributes: map[string]Attribute{}}
+		for i := 0; i < len(pairs); i += 2 {
+			a.Attributes[pairs[i]] = Attribute{Name: pairs[i], Values: []string{pairs[i+1]}}
+		}
+		return a
+	}
+	for _, tc := range []struct {
+		a           *Assertion
+		email, name string
+	}{
+		{at(ClaimEmail, "e@entra", AttrMailOID, "e@ldap", ClaimDisplayName, "Entra Name", AttrDisplayNameOID, "LDAP Name"), "e@entra", "Entra Name"},
+		{at(AttrMailOID, "e@ldap", AttrDisplayNameOID, "LDAP Name"), "e@ldap", "LDAP Name"},
+		{at("mail", "e@short", "displayName", "Short Name"), "e@short", "Short Name"},
+		{at(), "", ""},
+	} {
+		if got := tc.a.Email(); got != tc.email {
+			t.Errorf("Email() = %q, want %q", got, tc.email)
+		}
+		if got := tc.a.DisplayName(); got != tc.name {
+			t.Errorf("DisplayName() = %q, want %q", got, tc.name)
+		}
+	}
+}

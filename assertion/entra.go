@@ -36,11 +36,17 @@ func (a *Assertion) Name() string { return a.First(ClaimName) }
 // UPN is Name, under the name Entra's portal uses.
 func (a *Assertion) UPN() string { return a.Name() }
 
-// Email is the emailaddress claim; it can be empty for users without a mailbox.
-func (a *Assertion) Email() string { return a.First(ClaimEmail) }
+// Email is the emailaddress claim; it can be empty for users without a mailbox. For
+// other IdPs it falls back to the LDAP mail attribute (AttrMailOID, "email", "mail").
+func (a *Assertion) Email() string {
+	return a.firstOf(ClaimEmail, AttrMailOID, "email", "mail")
+}
 
-// DisplayName is the user's display name.
-func (a *Assertion) DisplayName() string { return a.First(ClaimDisplayName) }
+// DisplayName is the user's display name; for other IdPs it falls back to the LDAP
+// displayName attribute (AttrDisplayNameOID, "displayName").
+func (a *Assertion) DisplayName() string {
+	return a.firstOf(ClaimDisplayName, AttrDisplayNameOID, "displayName")
+}
 
 // GivenName is the user's first name.
 func (a *Assertion) GivenName() string { return a.First(ClaimGivenName) }

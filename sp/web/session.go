@@ -58,28 +58,6 @@ type Session struct {
 	id string // the SessionStore's key; empty for cookie-only sessions
 }
 
-// Entra's claim names for the optional fields, from the assertion package; other IdPs'
-// common names follow.
-var (
-	emailClaims = []string{
-		assertion.ClaimEmail,
-		"urn:oid:0.9.2342.19200300.100.1.3", "email", "mail",
-	}
-	displayNameClaims = []string{
-		assertion.ClaimDisplayName,
-		"urn:oid:2.16.840.1.113730.3.1.241", "displayName",
-	}
-)
-
-func firstAttrValue(a *assertion.Assertion, names []string) string {
-	for _, n := range names {
-		if v := a.First(n); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // sessionExpiry is when a session started now from a must end: after
 // Config.SessionMaxAge, or earlier when the IdP set SessionNotOnOrAfter.
 func (h *Handlers) sessionExpiry(a *assertion.Assertion) time.Time {
@@ -115,8 +93,8 @@ func (h *Handlers) StartSession(w http.ResponseWriter, r *http.Request, a *asser
 		SessionIndex:    a.SessionIndex,
 		ObjectID:        a.ObjectID(),
 		TenantID:        a.TenantID(),
-		Email:           firstAttrValue(a, emailClaims),
-		DisplayName:     firstAttrValue(a, displayNameClaims),
+		Email:           a.Email(),
+		DisplayName:     a.DisplayName(),
 		Roles:           a.Roles(),
 		Data:            data,
 		Expires:         h.sessionExpiry(a),
