@@ -58,6 +58,13 @@ func (d *Diagnosis) Failed() []Check {
 // Diagnose never logs anyone in. A verified assertion's ID is still recorded in the
 // replay cache, so a test response cannot later be replayed to ValidateResponse.
 func (s *SP) Diagnose(ctx context.Context, samlResponse string, requestIDs ...string) *Diagnosis {
+	if s.live != nil {
+		return s.live.diagnose(ctx, samlResponse, requestIDs)
+	}
+	return s.diagnose(ctx, samlResponse, requestIDs)
+}
+
+func (s *SP) diagnose(ctx context.Context, samlResponse string, requestIDs []string) *Diagnosis {
 	r := s.run(ctx, samlResponse, requestIDs, true)
 	d := &Diagnosis{Checks: r.checks, Signed: r.assertion, OK: r.err == nil}
 	if d.OK {

@@ -76,6 +76,12 @@ func NewRefreshing(cfg Config, source IdPSource) (*Refreshing, error) {
 // SP returns the SP for the IdP the source trusts now, for everything that needs an
 // *SP (AuthnRequestURL, SP metadata, the web handlers). It is rebuilt only when the
 // source returns a different IdP.
+//
+// Its ValidateResponse and Diagnose always go through r, so a long-lived holder (web
+// handlers made once at startup) validates against the current trust, with the
+// unknown-signer retry, and a certificate the metadata no longer lists stops verifying
+// at once. Everything else it does (AuthnRequestURL's SSO URL, SP metadata) uses the IdP
+// of when it was made: call SP again after an OnChange that moved endpoints.
 func (r *Refreshing) SP(ctx context.Context) (*SP, error) {
 	idp, err := r.source.IdP(ctx)
 	if err != nil {
@@ -96,6 +102,7 @@ func (r *Refreshing) spFor(idp *metadata.IdP) (*SP, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.live = r
 	r.idp, r.sp = idp, s
 	return s, nil
 }
@@ -129,16 +136,27 @@ func (r *Refreshing) Diagnose(ctx context.Context, samlResponse string, requestI
 	if err != nil {
 		return nil, err
 	}
-	d := s.Diagnose(ctx, samlResponse, requestIDs...)
+	d := s.diagnose(ctx, samlResponse, requestIDs)
 	for _, c := range d.Failed() {
 		if signer, unknown := unknownSigner(c.Err); unknown {
 			if again, ok := r.retry(ctx, s, signer); ok {
-				d = again.Diagnose(ctx, samlResponse, requestIDs...)
+				d = again.diagnose(ctx, samlResponse, requestIDs)
 			}
 			break
 		}
 	}
 	return d, nil
+}
+
+// diagnose is Diagnose for SP.Diagnose: a source that cannot say whom to trust is a
+// failed check of its own.
+func (r *Refreshing) diagnose(ctx context.Context, samlResponse string, requestIDs []string) *Diagnosis {
+	d, err := r.Diagnose(ctx, samlResponse, requestIDs...)
+	if err != nil {
+		return &Diagnosis{Checks: []Check{{Name: "idp trust", Status: Failed, Expected: "the IdP's metadata",
+			Received: err.Error(), Fix: "check the metadata URL (Entra: SAML Certificates → App Federation Metadata Url)", Err: err}}}
+	}
+	return d
 }
 
 // Signers is SP.Signers for the IdP the source trusts now.

@@ -262,3 +262,34 @@ func TestNewRefreshingChecksConfig(t *testing.T) {
 	var _ IdPSource = remote
 	_ = x509.Certificate{}
 }
+
+// An SP taken from a Refreshing once (as web.New takes it at startup) validates against
+// the source's current trust: a newly published signer is accepted after one refetch,
+// and a certificate the metadata stopped listing no longer verifies.
+func TestRefreshingHeldSPFollowsTrust(t *testing.T) {
+	now := samltest.Now.Add(2 * time.Second)
+	server := &memoryIdP{}
+	current, next := samltest.DefaultIdP(), samltest.NextIdP()
+	server.publish(current)
+	rig := newSourceRig(t, server, nil, &now)
+	ctx := context.Background()
+	held, err := rig.sp.SP(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server.publish(current, next)
+	if _, err := held.ValidateResponse(ctx, responseFrom(t, next, "h1"), requestFor("h1")); err != nil || server.count() != 2 {
+		t.Fatalf("new signer through the held SP: %v, %d fetches", err, server.count())
+	}
+	if d := held.Diagnose(ctx, responseFrom(t, next, "h2"), requestFor("h2")); !d.OK {
+		t.Fatalf("Diagnose through the held SP: %+v", d.Failed())
+	}
+	// The old certificate is withdrawn (compromised, or the rollover is over).
+	server.publish(next)
+	if err := rig.remote.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.ValidateResponse(ctx, responseFrom(t, current, "h3"), requestFor("h3")); !errors.Is(err, ErrSignature) {
+		t.Fatalf("withdrawn certificate through the held SP: %v, want ErrSignature", err)
+	}
+}

@@ -24,6 +24,9 @@ type SP struct {
 	decryptKeys []*certs.KeyPair
 	// observeGate, set only by tests, sees every decrypted plaintext as the gate gets it.
 	observeGate func(plain []byte)
+	// live, for an SP made by a Refreshing, sends ValidateResponse and Diagnose to the
+	// Refreshing, so whoever holds this SP validates against the source's current trust.
+	live *Refreshing
 }
 
 // New checks cfg and returns the SP it describes. The error names the missing or
@@ -120,6 +123,9 @@ func (s *SP) LoginTimeout() time.Duration { return s.login }
 // covered. The assertion's ID is recorded in the replay cache, so the same response is
 // accepted only once. A rejection is an *Error wrapping one of the Err… kinds.
 func (s *SP) ValidateResponse(ctx context.Context, samlResponse string, requestIDs ...string) (*assertion.Assertion, error) {
+	if s.live != nil {
+		return s.live.ValidateResponse(ctx, samlResponse, requestIDs...)
+	}
 	r := s.run(ctx, samlResponse, requestIDs, false)
 	if r.err != nil {
 		s.logRejection(ctx, r.err)
