@@ -22,9 +22,10 @@ var (
 	ErrReplay       = errors.New("saml: replay")
 	ErrStatus       = errors.New("saml: IdP returned a non-success status")
 	// ErrUnavailable is not the response's fault: a store the SP depends on (the replay
-	// cache, e.g. Redis) could not answer, so the response was refused rather than
-	// accepted with its replay status unknown. Alert on it as an outage, not an attack.
-	ErrUnavailable = errors.New("saml: replay cache unavailable")
+	// cache; sp/web's request or session store; e.g. Redis) could not answer, so the
+	// response was refused rather than accepted with its replay status unknown. Alert on
+	// it as an outage, not an attack; sp/web answers it with 503.
+	ErrUnavailable = errors.New("saml: store unavailable")
 )
 
 // Error is a rejected response, described for the administrator who must fix the

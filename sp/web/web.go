@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -53,8 +52,10 @@ type Config struct {
 	// deletes it on the server and every copy stops working at once.
 	SessionStore SessionStore
 
-	// SignInURL is where the "signed out" page's "Sign in again" link points, e.g. the
-	// path [Handlers.Login] is mounted on. Empty means the page has no link.
+	// SignInURL is where the "signed out" page's "Sign in again" link and the error
+	// page's "Try again" link point, e.g. the path [Handlers.Login] is mounted on.
+	// Empty means the signed-out page has no link and "Try again" goes to
+	// DefaultReturnTo.
 	SignInURL string
 
 	// SignedOutURL, when set, is where [Handlers.SignOut] sends the browser instead of
@@ -102,7 +103,10 @@ type Config struct {
 
 	// OnError, when set, replaces the generic error page. err is for logs and admins
 	// (it says what to fix at the IdP); ref is the correlation ID, already logged with
-	// err. Do not show err to end users.
+	// err. Do not show err to end users. The generic page answers an outage
+	// (errors.Is(err, sp.ErrUnavailable): a replay cache, request or session store that
+	// cannot answer) with 503 and "try again in a minute", a refused sign-in with 403;
+	// both quote ref and link to SignInURL to try again.
 	OnError func(w http.ResponseWriter, r *http.Request, err error, ref string)
 }
 
@@ -245,7 +249,7 @@ func (h *Handlers) startLogin(w http.ResponseWriter, r *http.Request, returnTo s
 	pc := pendingCookie{ID: id, ReturnTo: returnTo, Expires: expires.Unix()}
 	if h.cfg.RequestStore != nil {
 		if err := h.cfg.RequestStore.Save(r.Context(), relayState, PendingRequest{ID: id, ReturnTo: returnTo}, expires); err != nil {
-			h.fail(w, r, http.StatusInternalServerError, fmt.Errorf("web: save pending login: %w", err))
+			h.fail(w, r, http.StatusServiceUnavailable, fmt.Errorf("%w: web: save pending login: %w", sp.ErrUnavailable, err))
 			return
 		}
 		pc = pendingCookie{Expires: pc.Expires}
@@ -377,29 +381,36 @@ func (h *Handlers) takePending(w http.ResponseWriter, r *http.Request, relayStat
 		return PendingRequest{ID: pc.ID, ReturnTo: pc.ReturnTo}, nil
 	}
 	p, err := h.cfg.RequestStore.Take(r.Context(), relayState)
+	if err != nil && !errors.Is(err, sp.ErrInResponseTo) {
+		// The store could not tell (RequestStore: "none" wraps ErrInResponseTo): an
+		// outage, not this user's mistake.
+		return PendingRequest{}, fmt.Errorf("%w: web: pending login %s: %w", sp.ErrUnavailable, relayState, err)
+	}
 	if err != nil {
 		return PendingRequest{}, fmt.Errorf("web: pending login %s: %w", relayState, err)
 	}
 	return p, nil
 }
 
-var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Sign-in failed</title></head>
-<body><h1>Sign-in failed</h1><p>{{.Message}}</p>
-<p>If this keeps happening, contact your administrator and quote reference <code>{{.Ref}}</code>.</p></body></html>
-`))
-
 // fail logs err with a fresh correlation ID and shows the user a generic page that
 // quotes it. The reason itself stays in the log: it can name certificates, tenants and
 // configuration an end user has no business seeing.
 func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
 	ref := newCorrelationRef(h.rand)
-	attrs := []any{"ref", ref, "status", status, "err", err}
+	status = statusFor(status, err)
+	attrs := []slog.Attr{slog.String("ref", ref), slog.Int("status", status), slog.Any("err", err)}
+	if kind := sp.KindOf(err); kind != "" {
+		attrs = append(attrs, slog.String("kind", kind))
+	}
 	var e *sp.Error
 	if errors.As(err, &e) && e.Check != "" {
-		attrs = append(attrs, "check", e.Check)
+		attrs = append(attrs, slog.String("check", e.Check))
 	}
-	h.logger.WarnContext(r.Context(), "saml: sign-in failed", attrs...)
+	level := slog.LevelWarn
+	if status >= http.StatusInternalServerError {
+		level = slog.LevelError
+	}
+	h.logger.LogAttrs(r.Context(), level, "saml: sign-in failed", attrs...)
 	h.show(w, r, status, err, ref)
 }
 
@@ -409,11 +420,7 @@ func (h *Handlers) show(w http.ResponseWriter, r *http.Request, status int, err 
 		h.cfg.OnError(w, r, err, ref)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'")
-	w.WriteHeader(status)
-	errorPage.Execute(w, struct{ Message, Ref string }{sp.UserMessage(err), ref})
+	h.writeErrorPage(w, statusFor(status, err), err, ref)
 }
 
 // newCorrelationRef is a short random correlation ID for one failure.
