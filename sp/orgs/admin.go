@@ -77,10 +77,15 @@ func (m *Manager) Save(r *http.Request, orgID string, s Settings, basedOn int) (
 		return nil, err
 	}
 	s = s.normalize()
+	ctx := r.Context()
 	if _, err := s.idp(m.now(), true); err != nil {
 		return nil, err
 	}
-	ctx := r.Context()
+	if s.MetadataURL != "" {
+		if err := m.checkMetadataURL(ctx, s); err != nil {
+			return nil, err
+		}
+	}
 	o, err := m.cfg.Store.Get(ctx, orgID)
 	create := errors.Is(err, ErrNotFound)
 	switch {
@@ -139,7 +144,7 @@ func (m *Manager) Enable(r *http.Request, orgID string, version int) (*Org, erro
 	case !o.Pending.LastTest.Passed():
 		return nil, fmt.Errorf("%w: run \"Update and Test SAML configuration\" successfully for version %d first", ErrNotTested, version)
 	}
-	if _, _, err := m.newSP(orgID, o.Pending, false); err != nil {
+	if _, _, err := m.newSP(r.Context(), orgID, o.Pending, false); err != nil {
 		return nil, err
 	}
 	o.Active = o.Pending.Clone()

@@ -71,6 +71,16 @@
 // a tenantid claim must name that tenant. A refusal is logged with an admin-facing
 // reason (ErrEmailDomain, ErrTenant), and tests report both as checks of the Diagnosis.
 //
+// # Metadata URL
+//
+// Instead of a Login URL and certificate, an admin can give the IdP's metadata URL
+// (Entra's App Federation Metadata Url, Settings.MetadataURL). It is fetched when saved
+// (an unusable URL is a field error), and whenever a version using it is needed; run
+// Manager.Run in a goroutine to keep it current, so an IdP's certificate rollover
+// reaches members without a new configuration (Manager.RefreshMetadata fetches at once).
+// Fetches go through Config.MetadataFetcher (SSRF-safe by default); a shared
+// Config.MetadataCache makes one fetch serve a fleet.
+//
 // # Fleet
 //
 // Servers share the Store (and, through Config.ReplayCache and RequestStore, Redis).

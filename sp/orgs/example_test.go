@@ -13,7 +13,9 @@ import (
 // The wiring of the package doc, on a memory store: the app supplies its admin check,
 // its session, and the settings page; sp/orgs does the rest.
 func Example() {
-	isAdmin := func(r *http.Request, org string) (string, bool) { return "alice@example.com", r.Header.Get("Cookie") != "" }
+	isAdmin := func(r *http.Request, org string) (string, bool) {
+		return "alice@example.com", r.Header.Get("Cookie") != ""
+	}
 	sso, err := orgs.New(orgs.Config{
 		Store:     orgs.NewMemoryStore(), // sqlstore for SQLite or PostgreSQL
 		BaseURL:   "https://app.example",

@@ -20,6 +20,7 @@ import (
 type activeSP struct {
 	enabled bool
 	number  int // the active version
+	idp     *metadata.IdP
 	org     *Org
 	h       *web.Handlers
 	checked time.Time
@@ -54,12 +55,18 @@ func (m *Manager) activeFor(ctx context.Context, orgID string) (*activeSP, error
 		return nil, err // not cached: unknown IDs must not grow the map
 	}
 	enabled := o.Enabled && o.Active != nil
-	if e != nil && e.enabled == enabled && e.number == activeNumber(o) {
-		e = &activeSP{enabled: e.enabled, number: e.number, org: o, h: e.h, checked: now}
+	same := e != nil && e.enabled == enabled && e.number == activeNumber(o)
+	if same && enabled && o.Active.Settings.MetadataURL != "" {
+		// A refreshed metadata document (new certificates) is a new IdP value.
+		cur, err := m.remoteIdP(ctx, orgID, o.Active.Settings)
+		same = err == nil && cur == e.idp
+	}
+	if same {
+		e = &activeSP{enabled: e.enabled, number: e.number, idp: e.idp, org: o, h: e.h, checked: now}
 	} else {
 		e = &activeSP{enabled: enabled, number: activeNumber(o), org: o, checked: now}
 		if enabled {
-			if e.h, err = m.handlers(o); err != nil {
+			if e.h, e.idp, err = m.handlers(ctx, o); err != nil {
 				return nil, err
 			}
 		}
@@ -71,10 +78,10 @@ func (m *Manager) activeFor(ctx context.Context, orgID string) (*activeSP, error
 }
 
 // handlers builds the sp/web handlers of o's active configuration.
-func (m *Manager) handlers(o *Org) (*web.Handlers, error) {
-	p, idp, err := m.newSP(o.ID, o.Active, false)
+func (m *Manager) handlers(ctx context.Context, o *Org) (*web.Handlers, *metadata.IdP, error) {
+	p, idp, err := m.newSP(ctx, o.ID, o.Active, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	orgID, settings := o.ID, o.Active.Settings
 	version := o.Active.Number
@@ -112,7 +119,7 @@ func (m *Manager) handlers(o *Org) (*web.Handlers, error) {
 			m.memberFailed(w, r, orgID, version, err, ref, nil)
 		},
 	})
-	return h, err
+	return h, idp, err
 }
 
 func (m *Manager) homePath(orgID string) string { return m.prefix + orgID }

@@ -16,8 +16,10 @@ type Settings struct {
 	// MetadataXML is the IdP's federation metadata document (Entra's "Federation Metadata
 	// XML"), instead of LoginURL and Certificate.
 	MetadataXML string `json:"metadata_xml,omitempty"`
-	// MetadataURL is reserved for a metadata URL the library fetches and refreshes
-	// ("App Federation Metadata Url"). Saving one is refused until that source lands.
+	// MetadataURL is the IdP's metadata URL (Entra's "App Federation Metadata Url"),
+	// instead of LoginURL and Certificate: fetched when saved and whenever the IdP is
+	// needed, and kept current by Manager.Run, so a certificate rollover at the IdP
+	// needs no new configuration.
 	MetadataURL string `json:"metadata_url,omitempty"`
 	// Certificate is the IdP's signing certificate(s) as pasted (PEM, bare base64 or
 	// several during a rollover): Entra's "Certificate (Base64)".

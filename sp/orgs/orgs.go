@@ -1,6 +1,7 @@
 package orgs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -89,6 +90,13 @@ type Config struct {
 	// Nil means cookie-only sessions, which a copied cookie outlives until it expires.
 	SessionStore func(scope string) web.SessionStore
 
+	// MetadataFetcher fetches metadata URLs (Settings.MetadataURL). Nil means a zero
+	// *metadata.Fetcher: https only, public addresses only, bounded size and time.
+	MetadataFetcher metadata.Getter
+	// MetadataCache keeps the last good copy of each metadata document; give every
+	// server of a fleet the same one, so one fetch serves them all. Nil means memory.
+	MetadataCache metadata.Cache
+
 	// RefreshInterval bounds how long a server keeps using what it read of an
 	// organization: a configuration enabled (or SSO disabled) on one server is used by
 	// every server within RefreshInterval. Zero means 10 seconds; negative means check
@@ -144,6 +152,7 @@ type Manager struct {
 	reqs    map[string]web.RequestStore
 	sess    map[string]web.SessionStore
 	active  map[string]*activeSP
+	remotes *metadata.RemoteSet
 }
 
 // New checks cfg and returns the Manager.
@@ -195,6 +204,10 @@ func New(cfg Config) (*Manager, error) {
 		m.testLife = 15 * time.Minute
 	}
 	m.testKey = deriveKey(cfg.CookieKey, "ssokit orgs test cookie")
+	m.remotes = &metadata.RemoteSet{Fetcher: cfg.MetadataFetcher, Cache: cfg.MetadataCache, Now: m.now,
+		OnError: func(key string, err error) {
+			m.log.Warn("orgs: metadata URL refresh failed", "source", key, "err", err)
+		}}
 	return m, nil
 }
 
@@ -272,8 +285,11 @@ func scoped[T any](m *Manager, have map[string]T, make func(string) T, orgID str
 // newSP builds the SP of one version of orgID's configuration. Pending and active
 // versions share the organization's replay cache, so a response used by one is refused
 // by the other.
-func (m *Manager) newSP(orgID string, v *Version, checkDates bool) (*sp.SP, *metadata.IdP, error) {
+func (m *Manager) newSP(ctx context.Context, orgID string, v *Version, checkDates bool) (*sp.SP, *metadata.IdP, error) {
 	idp, err := v.Settings.idp(m.now(), checkDates)
+	if err == nil && v.Settings.MetadataURL != "" {
+		idp, err = m.remoteIdP(ctx, orgID, v.Settings)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("orgs: organization %s, version %d: %w", orgID, v.Number, err)
 	}
@@ -294,4 +310,67 @@ func (m *Manager) newSP(orgID string, v *Version, checkDates bool) (*sp.SP, *met
 		return nil, nil, err
 	}
 	return p, idp, nil
+}
+
+// remote is the metadata URL source of s, shared by every version of orgID that names
+// the same URL (and entity ID).
+func (m *Manager) remote(orgID string, s Settings) (*metadata.Remote, error) {
+	return m.remotes.Remote(orgID+"|"+s.MetadataURL, metadata.RemoteConfig{URL: s.MetadataURL, EntityID: s.IdPEntityID,
+		CacheKey: scope(orgID) + s.MetadataURL})
+}
+
+func (m *Manager) remoteIdP(ctx context.Context, orgID string, s Settings) (*metadata.IdP, error) {
+	r, err := m.remote(orgID, s)
+	if err != nil {
+		return nil, err
+	}
+	return r.IdP(ctx)
+}
+
+// checkMetadataURL fetches s's metadata URL once, for Save: a URL that cannot be used
+// is a field error, and nothing is stored.
+func (m *Manager) checkMetadataURL(ctx context.Context, s Settings) error {
+	r, err := metadata.NewRemote(metadata.RemoteConfig{URL: s.MetadataURL, EntityID: s.IdPEntityID, Fetcher: m.cfg.MetadataFetcher, Now: m.now})
+	var idp *metadata.IdP
+	if err == nil {
+		idp, err = r.IdP(ctx)
+	}
+	msg := ""
+	if err != nil {
+		msg = "This metadata URL cannot be used: " + err.Error() + `. In Entra, copy "App Federation Metadata Url" under SAML Certificates.`
+	} else if exp, bad := expiryMessage(idp.Certificates, m.now()); bad {
+		msg = exp
+	} else {
+		return nil
+	}
+	return &SettingsError{Fields: map[string]string{FieldMetadataURL: msg}, Settings: s}
+}
+
+// Run keeps every organization's metadata URL current (Settings.MetadataURL), one
+// refresh at a time, until ctx is done: run it in a goroutine on every server. Without
+// it, a metadata URL is fetched when first needed and by RefreshMetadata only.
+func (m *Manager) Run(ctx context.Context) { m.remotes.Run(ctx) }
+
+// RefreshMetadata fetches orgID's metadata URLs (active and pending) now, for an
+// admin's "refresh" button or after an IdP certificate rollover, and makes this server
+// use the result at once (other servers within RefreshInterval).
+func (m *Manager) RefreshMetadata(ctx context.Context, orgID string) error {
+	o, err := m.cfg.Store.Get(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	for _, v := range []*Version{o.Active, o.Pending} {
+		if v == nil || v.Settings.MetadataURL == "" {
+			continue
+		}
+		r, err := m.remote(orgID, v.Settings)
+		if err == nil {
+			err = r.Refresh(ctx)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	m.forget(orgID)
+	return nil
 }

@@ -108,7 +108,10 @@ func (s Settings) idp(now time.Time, checkDates bool) (*metadata.IdP, error) {
 	var idp *metadata.IdP
 	switch {
 	case s.MetadataURL != "":
-		errs[FieldMetadataURL] = "A metadata URL cannot be used yet. Paste the federation metadata XML instead (in Entra: \"Federation Metadata XML\", Download), or the Login URL and the certificate."
+		// Fetched by the Manager (remoteIdP): nothing to derive here.
+		if s.LoginURL != "" || s.Certificate != "" || s.MetadataXML != "" {
+			errs[FieldMetadataURL] = "Give either the metadata URL or the Login URL and certificate (or the metadata XML), not both: the metadata already holds them."
+		}
 	case s.MetadataXML != "":
 		if s.LoginURL != "" || s.Certificate != "" {
 			errs[FieldMetadataXML] = "Paste either the federation metadata XML or the Login URL and certificate, not both: the metadata already holds them."

@@ -122,7 +122,7 @@ func (m *Manager) StartTest(w http.ResponseWriter, r *http.Request, orgID string
 	if o.Pending == nil {
 		return ErrNoPending
 	}
-	p, idp, err := m.newSP(orgID, o.Pending, false)
+	p, idp, err := m.newSP(r.Context(), orgID, o.Pending, false)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (m *Manager) finishTest(w http.ResponseWriter, r *http.Request, orgID, rela
 		m.testProblem(w, r, orgID, http.StatusConflict, "The configuration changed while the test was running. Run Update and Test again.")
 		return
 	}
-	p, idp, err := m.newSP(orgID, o.Pending, false)
+	p, idp, err := m.newSP(ctx, orgID, o.Pending, false)
 	if err != nil {
 		m.testProblem(w, r, orgID, http.StatusConflict, "The saved configuration no longer validates: "+err.Error())
 		return
