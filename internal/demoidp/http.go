@@ -21,9 +21,9 @@ func (d *IdP) Handler() http.Handler { return d }
 
 // ServeHTTP serves every page of the IdP below the path of Config.BaseURL:
 //
-//	/<tenant>/saml2                                          Login URL (SSO, HTTP-Redirect and HTTP-POST)
+//	/<tenant>/saml2                                          Login URL (SSO, HTTP-Redirect and HTTP-POST) and Logout URL
 //	/<tenant>/federationmetadata/2007-06/federationmetadata.xml  federation metadata
-//	/login, /logout                                          the IdP session
+//	/login, /logout                                          the IdP session (sign-out: Single Logout of every app)
 //	/myapps, /myapps/signin?app=…                            My Apps and IdP-initiated sign-in
 //	/apps                                                    Enterprise applications (register an SP)
 //	/certificate                                             Certificate (Base64) download
@@ -37,14 +37,15 @@ func (d *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "", "/":
 		http.Redirect(w, r, d.path("/myapps"), http.StatusFound)
 	case "/" + d.tenant + "/saml2":
-		d.idp.ServeSSO(w, withoutQuerySignature(r))
+		if !d.serveLogout(w, r) { // Single Logout shares the Login URL, as at Entra
+			d.idp.ServeSSO(w, withoutQuerySignature(r))
+		}
 	case "/" + d.tenant + "/federationmetadata/2007-06/federationmetadata.xml":
 		d.idp.ServeMetadata(w, r)
 	case "/login":
 		d.serveLogin(w, r)
 	case "/logout":
-		d.endSession(w, r)
-		http.Redirect(w, r, d.path("/login"), http.StatusSeeOther)
+		d.serveSignOut(w, r)
 	case "/myapps":
 		d.serveMyApps(w, r)
 	case "/myapps/signin":

@@ -98,6 +98,8 @@ type IdP struct {
 	mu      sync.RWMutex
 	apps    map[string]*saml.EntityDescriptor // by SP entity ID
 	signing Signing                           // starts as cfg.Signing; see SetSigning
+	// logoutURLs are the applications' Logout URLs, by entity ID (slo.go).
+	logoutURLs map[string]string
 }
 
 // New returns a demo IdP.
@@ -124,14 +126,15 @@ func New(cfg Config) (*IdP, error) {
 		users = DemoUsers()
 	}
 	d := &IdP{
-		cfg:      cfg,
-		base:     base,
-		tenant:   tenant,
-		key:      key,
-		users:    make(map[string]User, len(users)),
-		sessions: newSessionStore(),
-		apps:     make(map[string]*saml.EntityDescriptor),
-		signing:  cfg.Signing,
+		cfg:        cfg,
+		base:       base,
+		tenant:     tenant,
+		key:        key,
+		users:      make(map[string]User, len(users)),
+		sessions:   newSessionStore(),
+		apps:       make(map[string]*saml.EntityDescriptor),
+		logoutURLs: make(map[string]string),
+		signing:    cfg.Signing,
 	}
 	for _, u := range users {
 		if u.Username == "" {
@@ -151,6 +154,7 @@ func New(cfg Config) (*IdP, error) {
 		// handler is mounted separately (see ServeHTTP), so this only sets the issuer.
 		MetadataURL:             *issuer,
 		SSOURL:                  *ssoURL,
+		LogoutURL:               *ssoURL, // metadata lists it as SingleLogoutService (slo.go serves it)
 		ServiceProviderProvider: d,
 		SessionProvider:         d,
 		AssertionMaker:          assertionMaker{d},

@@ -123,6 +123,7 @@ func (m assertionMaker) MakeAssertion(req *saml.IdpAuthnRequest, session *saml.S
 		attrs = append(attrs, attr(ClaimGroups, u.Groups...))
 	}
 
+	d.sessions.join(session.ID, participant{entityID: spID, nameID: nameID.Value, nameIDFormat: nameID.Format, sessionIndex: session.Index})
 	notBefore := now.Add(-conditionsBackdate)
 	req.Assertion = &saml.Assertion{
 		ID:           "_" + guid(),

@@ -27,6 +27,10 @@ type signIn struct {
 	username string
 	created  time.Time
 	expires  time.Time
+	// index is the SessionIndex the applications get: not the cookie's value, which
+	// would let any application act as the user's browser here.
+	index string
+	apps  []participant // applications signed in during the session, for Single Logout
 }
 
 // pending is a sign-in waiting for the user to enter a password: a validated
@@ -55,7 +59,7 @@ func randomID() string {
 }
 
 func (s *sessionStore) create(username string, now time.Time) *signIn {
-	si := &signIn{id: randomID(), username: username, created: now, expires: now.Add(sessionLifetime)}
+	si := &signIn{id: randomID(), index: randomID(), username: username, created: now, expires: now.Add(sessionLifetime)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, old := range s.sessions {
@@ -159,7 +163,7 @@ func samlSession(si *signIn, u User) *saml.Session {
 		ID:         si.id,
 		CreateTime: si.created,
 		ExpireTime: si.expires,
-		Index:      "_" + si.id,
+		Index:      "_" + si.index,
 		UserName:   u.Username,
 	}
 }

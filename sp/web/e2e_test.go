@@ -107,6 +107,7 @@ type e2eOptions struct {
 	sessionMaxAge     time.Duration
 	requestStore      web.RequestStore
 	onLogin           func(http.ResponseWriter, *http.Request, *assertion.Assertion, string) error
+	slo               bool // Single Logout configured at both ends (e2e_slo_test.go)
 }
 
 // e2e is an app, its IdP and one browser.
@@ -145,15 +146,23 @@ func newE2E(t *testing.T, o e2eOptions) *e2e {
 	e.spURL = spSrv.URL
 	entityID, acsURL := spSrv.URL+"/saml/metadata", spSrv.URL+"/saml/acs"
 	e.idp.RegisterSP(entityID, acsURL)
+	idpMeta := &metadata.IdP{
+		EntityID:     e.idp.EntityID(),
+		SSOURL:       e.idp.LoginURL(),
+		Certificates: []*x509.Certificate{e.idp.Certificate()},
+	}
+	var logout sp.LogoutConfig
+	if o.slo {
+		idpMeta.SLOURL, idpMeta.LogoutResponseIssuer = e.idp.LogoutURL(), e.idp.LogoutResponseIssuer()
+		logout = sp.LogoutConfig{URL: spSrv.URL + "/saml/logout", RequireSignedRequests: true, RequireSignedResponses: true}
+		e.idp.SetLogoutURL(entityID, logout.URL)
+	}
 
 	provider, err := sp.New(sp.Config{
-		EntityID: entityID,
-		ACSURL:   acsURL,
-		IdP: &metadata.IdP{
-			EntityID:     e.idp.EntityID(),
-			SSOURL:       e.idp.LoginURL(),
-			Certificates: []*x509.Certificate{e.idp.Certificate()},
-		},
+		EntityID:          entityID,
+		ACSURL:            acsURL,
+		IdP:               idpMeta,
+		Logout:            logout,
 		AllowIdPInitiated: o.allowIdPInitiated,
 		Now:               now,
 		Logger:            slog.New(e.log),
@@ -174,6 +183,8 @@ func newE2E(t *testing.T, o e2eOptions) *e2e {
 	spMux.Handle("/saml/login", e.h.Login())
 	spMux.Handle("/saml/acs", e.h.ACS())
 	spMux.Handle("/saml/metadata", e.h.Metadata())
+	spMux.Handle("/saml/logout", e.h.Logout())
+	spMux.Handle("POST /signout", e.h.SignOut())
 	spMux.Handle("/app", e.h.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := web.SessionFrom(r.Context())
 		fmt.Fprintf(w, "hello %s at %s", s.NameID, r.URL.RequestURI())
