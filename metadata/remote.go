@@ -52,7 +52,8 @@ type RemoteConfig struct {
 
 	// MinRefresh and MaxRefresh bound the time between refreshes, however short or long
 	// the document's validUntil/cacheDuration (the next refresh is due at 3/4 of that
-	// lifetime) and however long the backoff after failures. Zero means
+	// lifetime, less up to a tenth at random so a fleet spreads its requests) and
+	// however long the backoff after failures. Zero means
 	// DefaultMinRefresh (30 s) and DefaultMaxRefresh (4 h); a document with neither
 	// attribute (Entra's) is refreshed every MaxRefresh.
 	MinRefresh, MaxRefresh time.Duration
@@ -122,8 +123,10 @@ type Remote struct {
 	maxRefresh time.Duration
 	unknownGap time.Duration
 
-	// after is the timer Run waits on; a test seam.
-	after func(time.Duration) <-chan time.Time
+	// after is the timer Run waits on, jitter the random part of the schedule; test
+	// seams.
+	after  func(time.Duration) <-chan time.Time
+	jitter func(time.Duration) time.Duration
 
 	mu          sync.Mutex
 	loaded      bool // the Cache was read at startup
@@ -186,6 +189,7 @@ func NewRemote(cfg RemoteConfig) (*Remote, error) {
 		}
 	}
 	r.after = time.After
+	r.jitter = randomJitter
 	return r, nil
 }
 

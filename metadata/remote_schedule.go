@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -141,7 +142,21 @@ func (r *Remote) schedule(now time.Time, lt lifetime, maxAge time.Duration) time
 	if life > 0 {
 		d = time.Duration(float64(life) * refreshDelayFactor)
 	}
-	return min(max(d, r.minRefresh), r.maxRefresh)
+	d = min(max(d, r.minRefresh), r.maxRefresh)
+	if r.jitter != nil {
+		// Up to a tenth earlier, so servers that started together, or adopted one shared
+		// copy, do not all come due at the same instant.
+		d -= r.jitter(d / 10)
+	}
+	return d
+}
+
+// randomJitter returns a random duration in [0, n).
+func randomJitter(n time.Duration) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	return rand.N(n)
 }
 
 // backoff returns how long after the n-th consecutive failure (n ≥ 1) the next attempt

@@ -24,9 +24,11 @@ func TestRemoteSetRefreshesEachWhenDue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := set.Remote("org-b", RemoteConfig{URL: b.mdURL(), Fetcher: testFetcher(b.testServer, dns, true)}); err != nil {
+	rb, err := set.Remote("org-b", RemoteConfig{URL: b.mdURL(), Fetcher: testFetcher(b.testServer, dns, true)})
+	if err != nil {
 		t.Fatal(err)
 	}
+	ra.jitter, rb.jitter = nil, nil // exact schedules
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { set.Run(ctx); close(done) }()

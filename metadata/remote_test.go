@@ -149,7 +149,26 @@ func newTestRemote(t *testing.T, s *mdServer, clk *fakeClock, mod func(*RemoteCo
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.jitter = nil // exact schedules; TestRemoteJitter covers the random part
 	return r, ev
+}
+
+func TestRemoteJitter(t *testing.T) {
+	r, err := NewRemote(RemoteConfig{URL: "https://idp.example.com/md"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[time.Duration]bool{}
+	for range 50 {
+		d := r.schedule(t0, lifetime{}, 0)
+		if d > DefaultMaxRefresh || d < DefaultMaxRefresh*9/10 {
+			t.Fatalf("jittered schedule %v outside [%v, %v]", d, DefaultMaxRefresh*9/10, DefaultMaxRefresh)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 10 {
+		t.Errorf("only %d distinct schedules in 50: no jitter", len(seen))
+	}
 }
 
 func certsOf(t *testing.T, r *Remote) []string {
