@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssokit/saml/sp/orgs"
 )
 
 const entraLogin = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/saml2"
@@ -174,5 +176,18 @@ func TestSPMetadataNamesTheOrganizationsEndpoints(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("metadata lacks %s:\n%s", want, body)
 		}
+	}
+}
+
+// TestUnsafeMetadataURLIsAFieldError: the metadata URL is fetched only over https to a
+// public address; anything else gets its message under the field, and nothing is saved.
+func TestUnsafeMetadataURLIsAFieldError(t *testing.T) {
+	ts := newTestServer(t)
+	rec := postSettings(t, ts, url.Values{orgs.FieldMetadataURL: {ts.app.demo.MetadataURL()}, fieldSigned: {"on"}})
+	if rec.Code != http.StatusUnprocessableEntity || fieldMessage(rec.Body.String(), "error", orgs.FieldMetadataURL) == "" {
+		t.Fatalf("status %d, message %q", rec.Code, fieldMessage(rec.Body.String(), "error", orgs.FieldMetadataURL))
+	}
+	if o := ts.ssoOf(t, "acme"); o.Pending.Number != 1 {
+		t.Errorf("an unusable metadata URL was saved")
 	}
 }

@@ -85,6 +85,7 @@ func run(o options, logger *slog.Logger) error {
 	if app.demo != nil {
 		fmt.Printf("orgsso: demo IdP at %s/demo-idp/ (Login URL %s)\n", o.BaseURL, app.demo.LoginURL())
 	}
+	go app.sso.Run(context.Background()) // keeps metadata URLs current
 	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(ln)
 }

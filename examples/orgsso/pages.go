@@ -176,7 +176,7 @@ func (a *App) serveSettings(w http.ResponseWriter, r *http.Request, o *Org) {
 // browser to the IdP; sp/orgs diagnoses the answer and sends the admin back here.
 func (a *App) updateAndTest(w http.ResponseWriter, r *http.Request, o *Org) {
 	f := r.PostFormValue
-	s := orgs.Settings{LoginURL: f(orgs.FieldLoginURL), Certificate: f(orgs.FieldCertificate), IdPEntityID: f(orgs.FieldIdPEntityID),
+	s := orgs.Settings{LoginURL: f(orgs.FieldLoginURL), Certificate: f(orgs.FieldCertificate), IdPEntityID: f(orgs.FieldIdPEntityID), MetadataURL: f(orgs.FieldMetadataURL),
 		SignedAssertions: f("signed_assertions") != "", AllowIdPInitiated: f("allow_idp_initiated") != "", AllowedEmailDomains: []string{f(orgs.FieldAllowedEmailDomains)}}
 	if a.demo != nil && strings.TrimSpace(s.LoginURL) == a.demo.LoginURL() && s.IdPEntityID == "" {
 		s.IdPEntityID = a.demo.EntityID() // as Entra's Login URL names its tenant

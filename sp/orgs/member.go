@@ -2,6 +2,7 @@ package orgs
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"html/template"
 	"net/http"
@@ -117,9 +118,28 @@ func (m *Manager) handlers(ctx context.Context, o *Org) (*web.Handlers, *metadat
 		},
 		OnError: func(w http.ResponseWriter, r *http.Request, err error, ref string) {
 			m.memberFailed(w, r, orgID, version, err, ref, nil)
+			var ue *sp.UnknownSignerError
+			if settings.MetadataURL != "" && errors.As(err, &ue) {
+				m.refreshForSigner(r.Context(), orgID, settings, ue.Certificate)
+			}
 		},
 	})
 	return h, idp, err
+}
+
+// refreshForSigner fetches a metadata URL again after a response signed by a
+// certificate it does not list (an IdP rollover), at most once per the Remote's
+// UnknownSignerInterval however many such responses arrive; the member's next attempt
+// uses what it found.
+func (m *Manager) refreshForSigner(ctx context.Context, orgID string, s Settings, signer *x509.Certificate) {
+	r, err := m.remote(orgID, s)
+	if err == nil {
+		_, err = r.RefreshUnknownSigner(ctx, signer)
+	}
+	if err != nil {
+		m.log.WarnContext(ctx, "orgs: metadata refresh for an unknown signer failed", "org", orgID, "err", err)
+	}
+	m.forget(orgID)
 }
 
 func (m *Manager) homePath(orgID string) string { return m.prefix + orgID }

@@ -136,3 +136,35 @@ func TestMetadataXMLIsTestedAndEnabledLikePastedValues(t *testing.T) {
 		t.Fatalf("member: %d", w.Code)
 	}
 }
+
+// After a rollover, the first response signed by the new certificate makes the
+// package fetch the metadata URL again; the member's next attempt signs in.
+func TestMetadataURLRefreshesOnAnUnknownSigner(t *testing.T) {
+	h, site := metadataHarness(t)
+	site.serve(metadataURL, metadataOf(samltest.DefaultIdP()))
+	o := h.save(h.m, "acme", orgs.Settings{MetadataURL: metadataURL, SignedAssertions: true})
+	st := h.startTest(h.m, "acme")
+	h.finishTest(h.m, "acme", samltest.DefaultIdP(), st, samltest.Options{})
+	if _, err := h.m.Enable(admin("POST", "/e"), "acme", o.Pending.Number); err != nil {
+		t.Fatal(err)
+	}
+	site.serve(metadataURL, metadataOf(samltest.NextIdP()))
+	before := site.calls
+	if w := h.memberLogin(h.m, "acme", samltest.NextIdP(), samltest.Options{}); w.Code != http.StatusForbidden {
+		t.Fatalf("first response from the new signer: %d, want 403", w.Code)
+	}
+	if site.calls != before+1 {
+		t.Fatalf("%d fetches after an unknown signer, want 1", site.calls-before)
+	}
+	if w := h.memberLogin(h.m, "acme", samltest.NextIdP(), samltest.Options{}); w.Code != http.StatusNoContent {
+		t.Fatalf("next attempt: %d, want the member signed in", w.Code)
+	}
+	// A stream of responses from a stranger's key does not make the package hammer the IdP.
+	before = site.calls
+	for range 5 {
+		h.memberLogin(h.m, "acme", samltest.AttackerIdP(), samltest.Options{})
+	}
+	if site.calls > before+1 {
+		t.Fatalf("%d fetches for 5 forged responses, want at most 1", site.calls-before)
+	}
+}
