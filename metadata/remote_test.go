@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/ssokit/saml/internal/recorded"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -581,5 +584,49 @@ func TestRemoteSameTrustKeepsTheValue(t *testing.T) {
 	after, _ := r.IdP(context.Background())
 	if after != before || len(ev.changes) != 1 || s.ok304.Load() != 0 {
 		t.Fatalf("same trust: new value %v, %d changes", after != before, len(ev.changes))
+	}
+}
+
+// Genuine Entra federation metadata through a Remote pinned to its metadata signer: the
+// trust is what ParseIdP reads from the file.
+func TestRemoteRecordedEntraMetadataPinned(t *testing.T) {
+	data := recorded.Read(t, "022-wire-server-2025-federationmetadata.xml")
+	s := newMDServer(t, string(data))
+	clk := &fakeClock{t: t0}
+	r, _ := newTestRemote(t, s, clk, func(cfg *RemoteConfig) {
+		cfg.SigningCertificates = []*x509.Certificate{recordedCert(t, "021-wire-server-2025.cert.pem")}
+	})
+	want, err := ParseIdP(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := certsOf(t, r); !sameStrings(got, thumbprints(want.Certificates)) {
+		t.Fatalf("certs %v, want %v", got, thumbprints(want.Certificates))
+	}
+	if st := r.Status(); st.Next.Sub(t0) != DefaultMaxRefresh || !st.ValidUntil.IsZero() {
+		t.Errorf("Entra sets no validUntil/cacheDuration: next in %v, validUntil %v", st.Next.Sub(t0), st.ValidUntil)
+	}
+}
+
+// A damaged stored copy is an error to report, never a panic or trust; the fetch decides.
+func TestRemoteDamagedFileCache(t *testing.T) {
+	c := testSigners(t)
+	s := newMDServer(t, idpDoc("", c[0].cert))
+	dir := t.TempDir()
+	cache := FileCache{Dir: dir}
+	clk := &fakeClock{t: t0}
+	r, ev := newTestRemote(t, s, clk, func(cfg *RemoteConfig) { cfg.Cache = cache })
+	if err := os.WriteFile(cache.path(r.key), []byte(`{"body": "not base64!"`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := certsOf(t, r); len(got) != 1 || s.hits.Load() != 1 {
+		t.Fatalf("after a damaged cache: %v, %d fetches", got, s.hits.Load())
+	}
+	if len(ev.errs) == 0 || !strings.Contains(ev.errs[0].Error(), "damaged") {
+		t.Fatalf("reported %v, want the damaged copy named", ev.errs)
+	}
+	// The fetch replaced it with a good copy.
+	if got, err := cache.Get(context.Background(), r.key); err != nil || got == nil || len(got.Body) == 0 {
+		t.Fatalf("stored copy after the fetch: %v, %v", got, err)
 	}
 }
