@@ -58,7 +58,7 @@ const (
 //   - optionally, only the hosts in AllowedHosts.
 //
 // The zero Fetcher is ready to use. A Fetcher is safe for concurrent use and should be
-// reused: it keeps connections alive.
+// reused: it keeps connections alive. Set its fields before its first Fetch.
 type Fetcher struct {
 	// AllowedHosts, when not empty, are the only host names fetched, on the first
 	// request and on every redirect: exact names ("login.microsoftonline.com") or, with

@@ -20,7 +20,8 @@ type RemoteSet struct {
 	Fetcher Getter
 	Cache   Cache
 	Now     func() time.Time
-	// OnChange and OnError, if set, receive every Remote's events with its key.
+	// OnChange and OnError, if set, receive every Remote's events with its key, from
+	// several goroutines at once.
 	OnChange func(key string, c Change)
 	OnError  func(key string, err error)
 
@@ -31,6 +32,9 @@ type RemoteSet struct {
 	m    map[string]*setEntry
 	wake chan struct{}
 }
+
+// setParallelism is how many refreshes RemoteSet.Run makes at once.
+const setParallelism = 4
 
 type setEntry struct {
 	cfg    RemoteConfig
@@ -103,7 +107,7 @@ func (s *RemoteSet) poke() {
 	}
 }
 
-// Run refreshes every Remote when it is due, one at a time, until ctx is done. A
+// Run refreshes every Remote when it is due, a few at a time, until ctx is done. A
 // Remote that was never loaded is due at once, so Run also loads new organizations'
 // metadata in the background.
 func (s *RemoteSet) Run(ctx context.Context) {
@@ -138,12 +142,25 @@ func (s *RemoteSet) Run(ctx context.Context) {
 				wait = d
 			}
 		}
+		// A few at a time: one slow IdP (up to the fetch timeout) does not hold up the
+		// others, and a thousand organizations due at once do not mean a thousand
+		// connections.
+		sem := make(chan struct{}, setParallelism)
+		var wg sync.WaitGroup
 		for _, r := range due {
 			if ctx.Err() != nil {
-				return
+				break
 			}
-			r.loadCache(ctx)
-			_ = r.refresh(ctx, false)
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				r.loadCache(ctx)
+				_ = r.refresh(ctx, false)
+			})
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			return
 		}
 		if len(due) > 0 {
 			continue // times moved; look again

@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -14,8 +15,9 @@ func TestRemoteSetRefreshesEachWhenDue(t *testing.T) {
 	a := newMDServer(t, idpDoc(`cacheDuration="PT1H"`, c[0].cert))
 	b := newMDServer(t, idpDoc("", c[1].cert))
 	clk := &fakeClock{t: t0}
+	var mu sync.Mutex
 	var changes []string
-	set := &RemoteSet{Now: clk.Now, OnChange: func(key string, _ Change) { changes = append(changes, key) }}
+	set := &RemoteSet{Now: clk.Now, OnChange: func(key string, _ Change) { mu.Lock(); changes = append(changes, key); mu.Unlock() }}
 	asked := make(chan time.Duration)
 	fire := make(chan time.Time)
 	set.after = func(d time.Duration) <-chan time.Time { asked <- d; return fire }
@@ -36,7 +38,10 @@ func TestRemoteSetRefreshesEachWhenDue(t *testing.T) {
 	if d := <-asked; d != 45*time.Minute {
 		t.Fatalf("first wait %v, want 45m (org-a's cacheDuration × 0.75)", d)
 	}
-	if a.hits.Load() != 1 || b.hits.Load() != 1 || len(changes) != 2 {
+	mu.Lock()
+	n := len(changes)
+	mu.Unlock()
+	if a.hits.Load() != 1 || b.hits.Load() != 1 || n != 2 {
 		t.Fatalf("initial loads: a %d, b %d, changes %v", a.hits.Load(), b.hits.Load(), changes)
 	}
 	clk.Advance(45 * time.Minute)
