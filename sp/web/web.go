@@ -367,11 +367,11 @@ func (h *Handlers) takePending(w http.ResponseWriter, r *http.Request, relayStat
 	h.expire(w, name)
 	var pc pendingCookie
 	if err := h.codec.open(name, c.Value, &pc); err != nil {
-		return PendingRequest{}, fmt.Errorf("%w: pending-login cookie %s: %v (altered, or signed with another Config.CookieKey)", sp.ErrInResponseTo, name, err)
+		return PendingRequest{}, fmt.Errorf("%w: pending-login cookie %s: %v (altered, or signed with another cookie key: every server of this app must share one)", sp.ErrInResponseTo, name, err)
 	}
 	exp := time.Unix(pc.Expires, 0)
 	if !h.now().Before(exp) {
-		return PendingRequest{}, fmt.Errorf("%w: the login started with RelayState %s expired at %s (the SP's Config.LoginTimeout %v)",
+		return PendingRequest{}, fmt.Errorf("%w: the login started with RelayState %s expired at %s (a sign-in must finish within %v of starting)",
 			sp.ErrExpired, relayState, exp.UTC().Format(time.RFC3339), h.loginTimeout)
 	}
 	if h.cfg.RequestStore == nil {
