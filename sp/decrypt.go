@@ -188,7 +188,7 @@ func (s *SP) decrypt(enc *etree.Element) (plain []byte, ok int, err error) {
 			"set the IdP's token encryption to AES-256 (Entra uses aes256-cbc)"}
 	}
 	if !content.gcm && s.cfg.RequireAuthenticatedEncryption {
-		return nil, 0, &refusal{"AES-GCM content encryption (RequireAuthenticatedEncryption)", "EncryptionMethod " + quote(algorithmOf(data[0], nsXMLEnc)),
+		return nil, 0, &refusal{"AES-GCM content encryption (this SP requires authenticated encryption)", "EncryptionMethod " + quote(algorithmOf(data[0], nsXMLEnc)),
 			"configure the IdP to encrypt with AES-GCM, or accept AES-CBC in this SP (Entra encrypts with AES-CBC: then have it sign the Response, Signing Option \"Sign SAML response and assertion\")"}
 	}
 	// Each EncryptedKey would cost an RSA decryption, and nothing is authenticated yet:

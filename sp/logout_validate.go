@@ -344,7 +344,7 @@ func (s *SP) checkLogoutRequest(ctx context.Context, msg *logoutMsg) (*LogoutReq
 			return nil, &Error{Kind: ErrMalformed, Check: "logout time", Expected: "an xs:dateTime NotOnOrAfter", Received: quote(v), Fix: "the IdP sent an invalid time", FixCode: CodeInvalidTime}
 		}
 		if !now.Before(t.Add(skew)) {
-			return nil, &Error{Kind: ErrExpired, Check: "logout time", Expected: "before NotOnOrAfter " + fmtTime(t) + " (+ClockSkew)", Received: "now is " + fmtTime(now),
+			return nil, &Error{Kind: ErrExpired, Check: "logout time", Expected: "before NotOnOrAfter " + fmtTime(t) + " (plus the allowed clock skew, " + skew.String() + ")", Received: "now is " + fmtTime(now),
 				Fix: "the LogoutRequest expired on its way; the IdP or this server's clock may be wrong", FixCode: CodeClock, FixParams: map[string]string{"skew": skew.String()}}
 		}
 		req.NotOnOrAfter = t

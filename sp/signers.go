@@ -212,7 +212,7 @@ func checkSignerValidity(st *state) Check {
 	}
 	want := "signing certificates within their validity period"
 	if !st.sp.cfg.RejectExpiredCertificates {
-		want = "any configured certificate (expiry is reported, not enforced: RejectExpiredCertificates is off)"
+		want = "any configured certificate (expiry is reported, not enforced: this SP does not refuse expired certificates)"
 	}
 	var notes []string
 	for _, v := range []*xmldsig.Verified{st.trust.response, st.trust.assertion} {
