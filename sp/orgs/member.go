@@ -96,7 +96,9 @@ func (m *Manager) handlers(ctx context.Context, o *Org) (*web.Handlers, *metadat
 		OnLogin: func(w http.ResponseWriter, r *http.Request, a *assertion.Assertion, returnTo string) error {
 			for _, c := range guard(settings, idp.EntityID, a) {
 				if c.Status == sp.Failed {
-					m.memberFailed(w, r, orgID, version, c.Err, randomHex(6), a)
+					ref := randomHex(6)
+					m.log.WarnContext(r.Context(), "orgs: member sign-in refused", "org", orgID, "ref", ref, "check", c.Name, "err", c.Err)
+					m.memberFailed(w, r, orgID, version, c.Err, ref, a)
 					return nil
 				}
 			}
@@ -117,6 +119,7 @@ func (m *Manager) handlers(ctx context.Context, o *Org) (*web.Handlers, *metadat
 			return nil
 		},
 		OnError: func(w http.ResponseWriter, r *http.Request, err error, ref string) {
+			// The SP or sp/web logged err under ref already (with org): one record.
 			m.memberFailed(w, r, orgID, version, err, ref, nil)
 			var ue *sp.UnknownSignerError
 			if settings.MetadataURL != "" && errors.As(err, &ue) {
@@ -144,7 +147,7 @@ func (m *Manager) refreshForSigner(ctx context.Context, orgID string, s Settings
 
 func (m *Manager) homePath(orgID string) string { return m.prefix + orgID }
 
-// memberFailed records a refused member sign-in and shows the member the generic page
+// memberFailed records a refused member sign-in, already logged under ref, and shows the member the generic page
 // (or Config.OnError's).
 func (m *Manager) memberFailed(w http.ResponseWriter, r *http.Request, orgID string, version int, err error, ref string, a *assertion.Assertion) {
 	e := SignIn{At: m.now().UTC(), Version: version, Result: Refused, Reason: err.Error(), AADSTS: aadsts(err), Ref: ref}
@@ -160,7 +163,6 @@ func (m *Manager) memberFailed(w http.ResponseWriter, r *http.Request, orgID str
 	case errors.Is(err, ErrTenant):
 		e.Check = checkTenant
 	}
-	m.log.WarnContext(r.Context(), "orgs: member sign-in refused", "org", orgID, "ref", ref, "err", err)
 	m.logSignIn(r, orgID, e)
 	if m.cfg.OnError != nil {
 		m.cfg.OnError(w, r, orgID, err, ref)
@@ -170,7 +172,11 @@ func (m *Manager) memberFailed(w http.ResponseWriter, r *http.Request, orgID str
 	if errors.Is(err, ErrEmailDomain) || errors.Is(err, ErrTenant) {
 		msg = "This account cannot sign in to this organization."
 	}
-	page(w, http.StatusForbidden, "Sign-in failed", msg+" If this keeps happening, contact your administrator and quote reference "+ref+".", "")
+	status, title := http.StatusForbidden, "Sign-in failed"
+	if errors.Is(err, sp.ErrUnavailable) {
+		status, title = http.StatusServiceUnavailable, "Sign-in is unavailable"
+	}
+	page(w, status, title, msg+" If this keeps happening, contact your administrator and quote reference "+ref+".", "")
 }
 
 // signer is the thumbprint of the certificate that signed a, as Entra shows it.

@@ -304,7 +304,7 @@ func (m *Manager) newSP(ctx context.Context, orgID string, v *Version, checkDate
 		Now:                    m.now,
 		ReplayCache:            m.replayCache(orgID),
 		LoginTimeout:           m.testLife,
-		Logger:                 m.log,
+		Logger:                 m.log.With("org", orgID), // its records (and sp/web's) name the organization
 	})
 	if err != nil {
 		return nil, nil, err
