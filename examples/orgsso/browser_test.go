@@ -209,8 +209,9 @@ func TestBrowserAdminAndMemberFlows(t *testing.T) {
 
 	// The right certificate: the admin is signed in at the IdP already, so the browser goes
 	// straight back and the test passes.
-	do(admin, "test with the demo IdP's certificate",
+	do(admin, "test with the demo IdP's certificate, IdP-initiated sign-in allowed",
 		chromedp.SetValue(chromedp.ID("certificate"), demo.CertificatePEM()),
+		chromedp.Click(chromedp.ID("allow_idp_initiated")), // off by default
 		chromedp.Click(chromedp.ID("update-and-test")),
 		chromedp.WaitVisible(chromedp.ID("test-ok")),
 	)

@@ -125,42 +125,30 @@ func claimsOf(a *assertion.Assertion) []Claim {
 // settingsPage is the SSO settings page: the values to copy into the IdP, the form
 // ("Update and Test SAML configuration"), the last test, Enable, and recent sign-ins.
 type settingsPage struct {
-	Org                  *Org
-	SSO                  *orgs.Org
-	Endpoints            orgs.Endpoints
-	Form                 orgs.Settings
-	Version              int // the pending version the form shows
-	Errors, Warnings     map[string]string
-	Flash, ActiveWarning string
-	Demo                 *demoValues
-	Result               *orgs.Test
-	Claims               []Claim
-	SignIns              []orgs.SignIn
+	*orgs.View
+	Org    *Org
+	Errors map[string]string
+	Flash  string
+	Demo   *demoValues
+	Result *orgs.Test // the pending version's last test
+	Claims []Claim    // what the IdP signed in that test
 }
 
 func (a *App) showSettings(w http.ResponseWriter, r *http.Request, o *Org, status int, edit func(*settingsPage)) {
-	s, err := a.sso.Get(r, o.Slug)
+	v, err := a.sso.View(r, o.Slug, 10)
 	if errors.Is(err, orgs.ErrUnauthorized) {
 		a.render(w, http.StatusForbidden, "notice", map[string]string{"Title": "Admins only", "Message": "Only an admin of " + o.Name + " can change its single sign-on. (" + err.Error() + ")",
 			"Link": "/admin/login?next=/organizations/" + o.Slug + "/settings/sso", "LinkText": "Sign in as an admin"})
 		return
-	}
-	p := &settingsPage{Org: o, SSO: s, Endpoints: a.sso.Endpoints(o.Slug), Demo: a.demoValues(), Form: orgs.Settings{SignedAssertions: true, AllowIdPInitiated: true}}
-	if err == nil {
-		p.SignIns, err = a.sso.SignIns(r, o.Slug, 10)
-	}
-	if err != nil {
+	} else if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	if v := s.Pending; v != nil {
-		p.Form, p.Version, p.Result, p.Warnings = v.Settings, v.Number, v.LastTest, orgs.Warnings(v.Settings, a.now())
-		if v.LastTest != nil && v.LastTest.Diagnosis.Signed != nil {
-			p.Claims = claimsOf(v.LastTest.Diagnosis.Signed)
+	p := &settingsPage{View: v, Org: o, Demo: a.demoValues()}
+	if pv := v.Org.Pending; pv != nil && pv.LastTest != nil {
+		if p.Result = pv.LastTest; p.Result.Diagnosis.Signed != nil {
+			p.Claims = claimsOf(p.Result.Diagnosis.Signed)
 		}
-	}
-	if s.Enabled {
-		p.ActiveWarning = orgs.Warnings(s.Active.Settings, a.now())[orgs.FieldCertificate]
 	}
 	if edit != nil {
 		edit(p)

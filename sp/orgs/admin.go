@@ -196,3 +196,42 @@ func (m *Manager) recordTest(ctx context.Context, orgID string, version int, t *
 }
 
 var errVersionChanged = errors.New("orgs: the configuration changed while the test was running")
+
+// View is what an SSO settings page shows, read in one authorized call.
+type View struct {
+	Org       *Org // Org.ID alone before the first Save
+	Endpoints Endpoints
+	// Form is the pending settings, or the defaults of a new configuration (Signed
+	// Assertions on, IdP-initiated sign-in off); Version is the pending version number,
+	// for Save's basedOn and Enable (0 before the first Save).
+	Form    Settings
+	Version int
+	// Warnings are Warnings(Form); ActiveWarning is the certificate warning of the
+	// version members use, if any.
+	Warnings      map[string]string
+	ActiveWarning string
+	SignIns       []SignIn // the newest first
+}
+
+// View returns orgID's settings page (ActionView), with up to signIns log entries.
+func (m *Manager) View(r *http.Request, orgID string, signIns int) (*View, error) {
+	o, err := m.Get(r, orgID)
+	if errors.Is(err, ErrNotFound) {
+		o, err = &Org{ID: orgID}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := &View{Org: o, Endpoints: m.Endpoints(orgID), Form: Settings{SignedAssertions: true}}
+	if p := o.Pending; p != nil {
+		v.Form, v.Version = p.Settings, p.Number
+	}
+	v.Warnings = Warnings(v.Form, m.now())
+	if o.Enabled && o.Active != nil {
+		v.ActiveWarning = Warnings(o.Active.Settings, m.now())[FieldCertificate]
+	}
+	if o.Revision > 0 {
+		v.SignIns, err = m.cfg.Store.SignIns(r.Context(), orgID, signIns)
+	}
+	return v, err
+}

@@ -16,10 +16,12 @@ import (
 	"github.com/ssokit/saml/internal/samltest"
 	"github.com/ssokit/saml/sp"
 	"github.com/ssokit/saml/sp/orgs"
+	"github.com/ssokit/saml/sp/orgs/internal/pgtest"
 	"github.com/ssokit/saml/sp/orgs/sqlstore"
 	"github.com/ssokit/saml/sp/web"
 
-	_ "modernc.org/sqlite" // registers "sqlite"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
 )
 
 func loginStatus(m *orgs.Manager, org string) int {
@@ -39,6 +41,19 @@ func TestFleetEnableReachesEveryServerWithinRefreshInterval(t *testing.T) {
 		}
 		t.Cleanup(func() { db.Close() })
 		s, err := sqlstore.Open(t.Context(), db, sqlstore.Options{Dialect: sqlstore.SQLite})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fleetEnable(t, s)
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		pg := pgtest.Start(t)
+		db, err := sql.Open("pgx", pg.DSN("postgres"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		s, err := sqlstore.Open(t.Context(), db, sqlstore.Options{Dialect: sqlstore.PostgreSQL})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -48,6 +48,7 @@ func TestEveryAdminActionGoesThroughAuthorize(t *testing.T) {
 	}{
 		{orgs.ActionView, func() error { _, err := h.m.Get(anon("GET"), "acme"); return err }},
 		{orgs.ActionView, func() error { _, err := h.m.SignIns(anon("GET"), "acme", 10); return err }},
+		{orgs.ActionView, func() error { _, err := h.m.View(anon("GET"), "acme", 10); return err }},
 		{orgs.ActionSave, func() error {
 			_, err := h.m.Save(anon("POST"), "acme", entra(samltest.OtherTenantIdP()), before.Pending.Number)
 			return err
