@@ -555,3 +555,25 @@ func TestSPMetadataListsSingleLogoutOnlyWhenServed(t *testing.T) {
 		t.Errorf("metadata without Logout.URL lists SLO: %v; with it: %v", strings.Contains(string(without), "SingleLogoutService"), strings.Contains(string(with), spLogoutURL))
 	}
 }
+
+// An SP that signs its logout messages publishes its signing certificate: IdPs verify
+// LogoutRequests and LogoutResponses with the one in the SP's metadata (pysaml2 and
+// Lasso do).
+func TestSPMetadataPublishesTheLogoutSigningCertificate(t *testing.T) {
+	idp := samltest.DefaultIdP()
+	for _, tc := range []struct {
+		name string
+		sign bool
+	}{{"unsigned", false}, {"signed", true}} {
+		cfg := logoutConfig(idp)
+		cfg.Key = samltest.DefaultSP().KeyPair()
+		cfg.Logout.SignMessages = tc.sign
+		md, err := newSP(t, cfg).Metadata()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(md), `use="signing"`); got != tc.sign {
+			t.Errorf("%s logout messages: signing KeyDescriptor listed = %v", tc.name, got)
+		}
+	}
+}
