@@ -165,3 +165,70 @@ func TestDuplicateCheckAllocatesNothingPerElement(t *testing.T) {
 		t.Fatalf("Walk made %.0f allocations over 1,000 elements of 60 attributes; want a constant few", allocs)
 	}
 }
+
+// FuzzDuplicateAttributes holds the sorted duplicate check (issue #12) to the plain
+// quadratic one it replaced: a document Walk admits has no element with two attributes
+// of one qualified or expanded name, and every duplicate Walk reports is one.
+func FuzzDuplicateAttributes(f *testing.F) {
+	f.Add(`<a xmlns:p="u" xmlns:q="u" p:x="1" q:x="2"/>`)
+	f.Add(`<a xmlns:p="u" xmlns:q="v" p:x="1" q:x="2" x="3"><b xmlns:q="u" p:x="" q:x=""/></a>`)
+	f.Add("<a" + manyPrefixDecls(40) + ` xmlns:z="urn:5">` + "<b" + manyPrefixedAttrs(40) + ` z:x="2"/></a>`)
+	f.Add(`<a xmlns="u" xmlns:p="u" x="1" p:x="2" xml:lang="en"/>`)
+	big := Limits{MaxSize: 1 << 16, MaxDepth: 16, MaxElements: 500, MaxValueLength: 1 << 12}
+	f.Fuzz(func(t *testing.T, doc string) {
+		d := etree.NewDocument()
+		d.ReadSettings.PreserveDuplicateAttrs = true
+		if d.ReadFromString(doc) != nil || d.Root() == nil {
+			return
+		}
+		err := Walk(d, big, nil)
+		dup := naiveDuplicate(d.Root())
+		if err == nil && dup != "" {
+			t.Fatalf("admitted a duplicate: %s", dup)
+		}
+		if err != nil && (strings.Contains(err.Error(), "twice") || strings.Contains(err.Error(), "same attribute")) && dup == "" {
+			t.Fatalf("reported a duplicate that is none: %v", err)
+		}
+	})
+}
+
+// naiveDuplicate compares every pair of attributes of every element, resolving prefixes
+// through etree, and names the first duplicate.
+func naiveDuplicate(el *etree.Element) string {
+	uri := func(a etree.Attr) (string, bool) {
+		switch a.Space {
+		case "":
+			return "", true
+		case "xmlns":
+			return nsXMLNS, true
+		case "xml":
+			return nsXML, true
+		}
+		for e := el; e != nil; e = e.Parent() {
+			for _, d := range e.Attr {
+				if d.Space == "xmlns" && d.Key == a.Space {
+					return d.Value, true
+				}
+			}
+		}
+		return "", false
+	}
+	for i, a := range el.Attr {
+		for _, b := range el.Attr[:i] {
+			if a.Key != b.Key {
+				continue
+			}
+			ua, oka := uri(a)
+			ub, okb := uri(b)
+			if a.Space == b.Space || (oka && okb && ua == ub) {
+				return a.FullKey() + " and " + b.FullKey() + " on " + el.FullTag()
+			}
+		}
+	}
+	for _, c := range el.ChildElements() {
+		if d := naiveDuplicate(c); d != "" {
+			return d
+		}
+	}
+	return ""
+}
