@@ -2,6 +2,7 @@ package certs
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -31,7 +32,9 @@ func ParseSigning(data []byte) ([]*x509.Certificate, error) {
 // never needs its chain, and a pasted chain ("full chain" export, .p7b converted to
 // PEM) would trust every key in it: the CA could then sign logins for anyone.
 //
-// A certificate is refused when its basicConstraints say CA=true and any of these holds:
+// A certificate whose key signed another certificate of the set is refused, whatever its
+// basicConstraints say (a version-1 root has none). One that says CA=true is refused
+// when any of these holds:
 //
 //   - it issued another certificate of the set (a chain was pasted);
 //   - it was issued by someone else (an intermediate CA);
@@ -47,12 +50,21 @@ func CheckSigning(cs []*x509.Certificate) error {
 			Expected: fmt.Sprintf("the IdP's signing certificate (at most %d during a rollover)", MaxSigners),
 			Hint:     "paste only the IdP's SAML signing certificate, not a bundle of certificates"}
 	}
+	budget := maxIssuerChecks
 	for _, c := range cs {
-		if !c.BasicConstraintsValid || !c.IsCA {
-			continue
-		}
 		var why string
 		switch {
+		case !c.BasicConstraintsValid || !c.IsCA:
+			// Without basicConstraints (a version-1 or legacy root) a certificate still
+			// issued whatever its key signed: a pasted chain all the same.
+			signed, err := signedAnother(c, cs, &budget)
+			if err != nil {
+				return err
+			}
+			if !signed {
+				continue
+			}
+			why = "it issued another certificate you pasted (a certificate chain was pasted)"
 		case issuedAnother(c, cs):
 			why = "it issued another certificate you pasted (a certificate chain was pasted)"
 		case !bytes.Equal(c.RawIssuer, c.RawSubject):
@@ -88,6 +100,35 @@ func issuedAnother(ca *x509.Certificate, cs []*x509.Certificate) bool {
 		}
 	}
 	return false
+}
+
+// maxIssuerChecks bounds the signature checks CheckSigning makes for one set: an
+// Entra rollover (up to three certificates of one subject) needs six.
+const maxIssuerChecks = 16
+
+// signedAnother reports whether issuer's key signed another certificate of cs that
+// names it as issuer. Names alone would not do here: Entra's current and next
+// certificates share one subject and each is self-signed, so each names the other.
+// Only an RSA key can verify a SAML signature (and so be a signer), so only those are
+// checked, each check against budget: a set built to cost many checks is refused.
+func signedAnother(issuer *x509.Certificate, cs []*x509.Certificate, budget *int) (bool, error) {
+	if _, ok := issuer.PublicKey.(*rsa.PublicKey); !ok {
+		return false, nil
+	}
+	for _, o := range cs {
+		if o == issuer || bytes.Equal(o.Raw, issuer.Raw) || !bytes.Equal(o.RawIssuer, issuer.RawSubject) {
+			continue
+		}
+		if *budget--; *budget < 0 {
+			return false, &InputError{Kind: ErrNotSigning, Found: "several certificates that name one another as issuer (" + describe(issuer) + " among them)",
+				Expected: "the IdP's SAML signing certificate alone, or the few of a rollover",
+				Hint:     "paste only the IdP's SAML signing certificate (in Entra: \"Certificate (Base64)\" under \"SAML Certificates\")"}
+		}
+		if issuer.CheckSignature(o.SignatureAlgorithm, o.RawTBSCertificate, o.Signature) == nil {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // leaves are the certificates of cs that are not certificate authorities.
