@@ -176,8 +176,8 @@ func (a *App) adminLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	v := email + "|" + strconv.FormatInt(a.now().Add(8*time.Hour).Unix(), 10)
 	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: v + "|" + a.mac(v), Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(a.base, "https:")})
-	next := r.PostFormValue("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+	next := r.PostFormValue("next") // a path on this site only: not //host, not /\host
+	if !strings.HasPrefix(next, "/") || len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
 		next = "/"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

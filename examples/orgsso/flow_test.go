@@ -110,3 +110,21 @@ func TestAdminActionsNeedTheOrgsAdmin(t *testing.T) {
 		t.Fatal("a refused admin request changed the organization")
 	}
 }
+
+// TestAdminSignInReturnsOnlyToThisSite: the sign-in's "next" is a path here, never another
+// site (browsers read /\\host as //host).
+func TestAdminSignInReturnsOnlyToThisSite(t *testing.T) {
+	ts := newTestServer(t)
+	for _, next := range []string{"//evil.example/", "/\\evil.example/", "https://evil.example/", "/organizations/acme/settings/sso"} {
+		b := newBrowser(t)
+		b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		b.post(ts.srv.URL+"/admin/login", url.Values{"email": {demoAdmin}, "password": {admins[demoAdmin]}, "next": {next}})
+		want := "/"
+		if next == "/organizations/acme/settings/sso" {
+			want = next
+		}
+		if got := b.last.Header.Get("Location"); got != want {
+			t.Errorf("next %q: redirected to %q, want %q", next, got, want)
+		}
+	}
+}
