@@ -52,6 +52,13 @@ func TestNoMessageQuotesAnEmptyList(t *testing.T) {
 			r.RemoveChild(au)
 		}
 	}}
+	noConditions := samltest.Options{EditAssertion: func(a *etree.Element) {
+		a.RemoveChild(samltest.Child(a, samltest.NSAssertion, "Conditions"))
+	}}
+	twoConditions := samltest.Options{EditAssertion: func(a *etree.Element) {
+		c := samltest.Child(a, samltest.NSAssertion, "Conditions")
+		samltest.InsertAfter(c, samltest.Copy(c))
+	}}
 	cases := []struct {
 		name         string
 		idpInitiated bool
@@ -68,6 +75,8 @@ func TestNoMessageQuotesAnEmptyList(t *testing.T) {
 			"in response to", "this browser's sign-in request `id-other`"},
 		{"no Recipient", false, noRecipient, []string{samltest.RequestID}, "recipient", "no Recipient"},
 		{"an AudienceRestriction without an Audience", false, noAudience, []string{samltest.RequestID}, "audience", "without an Audience"},
+		{"no Conditions", false, noConditions, []string{samltest.RequestID}, "conditions time", "no Conditions"},
+		{"two Conditions", false, twoConditions, []string{samltest.RequestID}, "conditions time", "2 Conditions elements"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

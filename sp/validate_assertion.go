@@ -2,6 +2,7 @@ package sp
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,7 +121,11 @@ func checkConditionsTime(st *state) Check {
 	const name = "conditions time"
 	conds := elChildren(st.assertionEl(), assertNS, "Conditions")
 	if len(conds) != 1 {
-		return failed(ErrMalformed, name, "one Conditions element", "none or several", fix(CodeConditions, "the IdP must state the assertion's Conditions"))
+		got := "no Conditions"
+		if len(conds) > 1 {
+			got = strconv.Itoa(len(conds)) + " Conditions elements"
+		}
+		return failed(ErrMalformed, name, "one Conditions element", got, fix(CodeConditions, "the IdP must state the assertion's Conditions"))
 	}
 	for _, c := range conds[0].ChildElements() {
 		if c.NamespaceURI() == assertNS && (c.Tag == "AudienceRestriction" || c.Tag == "OneTimeUse" || c.Tag == "ProxyRestriction") {
