@@ -371,6 +371,15 @@ func TestWorstCaseCost(t *testing.T) {
 			if b > maxWorstCaseAlloc {
 				t.Errorf("allocated %d bytes, bound %d", b, maxWorstCaseAlloc)
 			}
+			// Diagnose runs the same pipeline and reports every check: no dearer.
+			var d *sp.Diagnosis
+			b, _ = allocated(func() { d = s.Diagnose(ctx, form, samltest.RequestID) })
+			if d.OK != (c.want == nil) {
+				t.Errorf("Diagnose: OK = %v, ValidateResponse's error %v", d.OK, err)
+			}
+			if b > maxWorstCaseAlloc {
+				t.Errorf("Diagnose allocated %d bytes, bound %d", b, maxWorstCaseAlloc)
+			}
 		})
 	}
 }
