@@ -103,3 +103,18 @@ func (s *SimpleSAMLphp) Stop() error {
 	})
 	return s.stopErr
 }
+
+// SLO starts a Single Logout exchange (simplesamlphp-idp.sh slo, mode "sp-initiated" or
+// "idp-initiated") for the browser whose cookies an Issue with Extra
+// "--cookie-jar", jar (and "--slo-url") left in jar. The server takes no other issue
+// until the session's Wait.
+func (s *SimpleSAMLphp) SLO(ctx context.Context, mode, jar string) (*SLOSession, error) {
+	s.mu.Lock()
+	sess, err := startSLO(ctx, s.env(), "bash", s.script, "slo", "--mode", mode, "--cookie-jar", jar)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	sess.release = s.mu.Unlock
+	return sess, nil
+}

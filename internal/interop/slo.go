@@ -30,6 +30,10 @@ type SLOSession struct {
 	out    *bufio.Reader
 	stderr *lockedBuffer
 	cancel context.CancelFunc
+	// release, when set, runs once at Wait (SimpleSAMLphp: the server is free again).
+	release func()
+	waited  sync.Once
+	waitErr error
 }
 
 type lockedBuffer struct {
@@ -51,9 +55,13 @@ func (l *lockedBuffer) String() string {
 
 // StartSLO starts script (one of the SLOScript… names) from dir with args.
 func StartSLO(ctx context.Context, dir, script string, args ...string) (*SLOSession, error) {
+	return startSLO(ctx, nil, python, append([]string{filepath.Join(dir, script)}, args...)...)
+}
+
+func startSLO(ctx context.Context, env []string, name string, args ...string) (*SLOSession, error) {
 	ctx, cancel := context.WithTimeout(ctx, runTimeout)
-	cmd := exec.CommandContext(ctx, python, append([]string{filepath.Join(dir, script)}, args...)...)
-	cmd.Env = append(cmd.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(append(cmd.Environ(), "PYTHONDONTWRITEBYTECODE=1"), env...)
 	s := &SLOSession{cmd: cmd, stderr: &lockedBuffer{}, cancel: cancel}
 	cmd.Stderr = s.stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -92,13 +100,18 @@ func (s *SLOSession) WriteLine(msg string) error {
 
 // Wait ends the conversation and returns the script's failure, with its stderr, or nil.
 func (s *SLOSession) Wait() error {
-	defer s.cancel()
-	_ = s.in.Close()
-	_, _ = io.Copy(io.Discard, s.out)
-	if err := s.cmd.Wait(); err != nil {
-		return fmt.Errorf("%s: %w\n%s", filepath.Base(s.cmd.Args[1]), err, tail(s.stderr.String(), 2000))
-	}
-	return nil
+	s.waited.Do(func() {
+		defer s.cancel()
+		_ = s.in.Close()
+		_, _ = io.Copy(io.Discard, s.out)
+		if err := s.cmd.Wait(); err != nil {
+			s.waitErr = fmt.Errorf("%s: %w\n%s", filepath.Base(s.cmd.Args[1]), err, tail(s.stderr.String(), 2000))
+		}
+		if s.release != nil {
+			s.release()
+		}
+	})
+	return s.waitErr
 }
 
 // Stderr is what the script has written to stderr so far.

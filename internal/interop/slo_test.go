@@ -276,3 +276,138 @@ func TestSLOInterop(t *testing.T) {
 		})
 	}
 }
+
+// SimpleSAMLphp: a real IdP session. SSP signs the user in to our SP (IdP-initiated, its
+// cookies kept), our SP validates that response, and the logout exchange runs against
+// SSP's own SingleLogoutService.php with the same cookies; SSP verifies our signatures
+// (validate.logout with our certificate) and signs its own (sign.logout).
+func TestSLOInteropSimpleSAMLphp(t *testing.T) {
+	ssp := simpleSAMLphp(t)
+	keys, err := sloKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spKey := keys[1]
+	spCertPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: spKey.Certificate.Raw})
+	signIn := func(t *testing.T) (*sp.SP, string, sp.LogoutSubject) {
+		t.Helper()
+		dir := t.TempDir()
+		jar := filepath.Join(dir, "cookies")
+		res, err := ssp.Issue(context.Background(), Options{SPEntityID: spEntityID, ACSURL: acsURL, NameID: nameID, SPCertPEM: spCertPEM,
+			Extra: []string{"--slo-url", sloURL, "--cookie-jar", jar}}, filepath.Join(dir, "out"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		idp, err := metadata.ParseIdP(res.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if idp.SLOURL != ssp.BaseURL+"saml2/idp/SingleLogoutService.php" {
+			t.Fatalf("SSP metadata's SingleLogoutService %q", idp.SLOURL)
+		}
+		s, err := sp.New(sp.Config{EntityID: spEntityID, ACSURL: acsURL, Key: spKey, IdP: idp, AllowIdPInitiated: true,
+			Logout: sp.LogoutConfig{URL: sloURL, SignMessages: true, RequireSignedRequests: true, RequireSignedResponses: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := s.ValidateResponse(context.Background(), res.Response)
+		if err != nil {
+			t.Fatalf("our SP refused SSP's login response: %v", err)
+		}
+		if a.SessionIndex == "" {
+			t.Fatal("SSP's assertion has no SessionIndex")
+		}
+		return s, jar, sp.LogoutSubject{NameID: a.NameID, SessionIndex: a.SessionIndex}
+	}
+	read := func(t *testing.T, s *SLOSession) string {
+		t.Helper()
+		line, err := s.ReadLine()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return line
+	}
+
+	t.Run("sp-initiated", func(t *testing.T) {
+		s, jar, subject := signIn(t)
+		conv, err := ssp.SLO(context.Background(), "sp-initiated", jar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conv.Wait()
+		read(t, conv)
+		u, id, err := s.LogoutRequestURL(subject, "rs-ours")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conv.WriteLine(u)
+		answer := read(t, conv)
+		if err := conv.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		altered := strings.Replace(answer, "RelayState=rs-ours", "RelayState=rs-other", 1)
+		if _, err := s.ValidateLogout(context.Background(), httptest.NewRequest("GET", altered, nil), id); !errors.Is(err, sp.ErrSignature) {
+			t.Errorf("SSP's LogoutResponse with its signed query altered: %v, want ErrSignature", err)
+		}
+		msg, err := s.ValidateLogout(context.Background(), httptest.NewRequest("GET", answer, nil), id)
+		if err != nil {
+			t.Fatalf("our SP refused SSP's LogoutResponse %s: %v", answer, err)
+		}
+		if r := msg.Response; r == nil || r.Signer == nil || r.RelayState != "rs-ours" {
+			t.Errorf("LogoutResponse %+v: want one signed by SSP, RelayState carried back", msg.Response)
+		}
+	})
+	t.Run("sp-initiated unsigned request refused by SSP", func(t *testing.T) {
+		s, jar, subject := signIn(t)
+		cfg := s.Config()
+		cfg.Logout.SignMessages = false
+		unsigned, err := sp.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv, err := ssp.SLO(context.Background(), "sp-initiated", jar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conv.Wait()
+		read(t, conv)
+		u, _, err := unsigned.LogoutRequestURL(subject, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conv.WriteLine(u)
+		if line, err := conv.ReadLine(); err == nil {
+			t.Errorf("SSP answered an unsigned LogoutRequest (validate.logout is on): %s", line)
+		} else if !strings.Contains(err.Error(), "no signature found on message") {
+			t.Errorf("SSP failed, but not for the missing signature: %v", err)
+		}
+	})
+	t.Run("idp-initiated", func(t *testing.T) {
+		s, jar, subject := signIn(t)
+		conv, err := ssp.SLO(context.Background(), "idp-initiated", jar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conv.Wait()
+		u := read(t, conv)
+		msg, err := s.ValidateLogout(context.Background(), httptest.NewRequest("GET", u, nil))
+		if err != nil {
+			t.Fatalf("our SP refused SSP's LogoutRequest %s: %v", u, err)
+		}
+		req := msg.Request
+		if req == nil || req.Signer == nil || !req.Matches(subject.NameID, subject.SessionIndex) {
+			t.Fatalf("LogoutRequest %+v: want a signed one for the session %+v", req, subject)
+		}
+		answer, err := s.LogoutResponseURL(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conv.WriteLine(answer)
+		if got := read(t, conv); !strings.HasPrefix(got, "ok ") {
+			t.Errorf("SSP said %q about our LogoutResponse", got)
+		}
+		if err := conv.Wait(); err != nil {
+			t.Errorf("SSP refused our LogoutResponse: %v", err)
+		}
+	})
+}

@@ -7,6 +7,10 @@
 #   simplesamlphp-idp.sh issue --out DIR (--sp-entity-id ID --acs-url URL | --authn-request R) [opts]
 #   simplesamlphp-idp.sh stop  [--state DIR] [--keep]
 #   simplesamlphp-idp.sh status [--state DIR]
+#   simplesamlphp-idp.sh slo   --mode sp-initiated|idp-initiated --cookie-jar FILE
+#                          Single Logout for the browser whose cookies an
+#                          `issue --cookie-jar FILE --slo-url URL` left in FILE,
+#                          over stdio (see "slo" below)
 #
 # issue options:
 #   --sp-entity-id ID      SP entityID (registered in saml20-sp-remote.php)
@@ -33,6 +37,10 @@
 #   --sign W               assertion|response|both|none (default both)
 #   --sig-alg A            rsa-sha1|rsa-sha256|rsa-sha384|rsa-sha512 (default rsa-sha256)
 #   --lifetime S           assertion lifetime in seconds (default 300)
+#   --slo-url URL          the SP's Logout URL: registered as its SingleLogoutService
+#                          (HTTP-Redirect), with sign.logout and validate.logout
+#                          (needs --sp-cert: the SP's logout messages must be signed)
+#   --cookie-jar FILE      keep the browser's cookies (its IdP session) in FILE
 #   --out DIR              where response.xml, response.b64, idp-cert.pem,
 #                          idp-metadata.xml, info.json go
 #   -q                     print nothing (files only)
@@ -177,7 +185,7 @@ nameid_uri() {
 
 cmd_issue() {
   local sp="" acs=() areq="" irt="" relay="" nameid="alice@example.com" nfmt=email
-  local attrs=() anf=basic sign=both sigalg=rsa-sha256 lifetime=300 out="" quiet=0 spcert=""
+  local attrs=() anf=basic sign=both sigalg=rsa-sha256 lifetime=300 out="" quiet=0 spcert="" slourl="" jarfile=""
   while [ $# -gt 0 ]; do
     case $1 in
       --sp-entity-id) sp=$2; shift 2 ;;
@@ -186,6 +194,8 @@ cmd_issue() {
       --in-response-to) irt=$2; shift 2 ;;
       --relay-state) relay=$2; shift 2 ;;
       --sp-cert) spcert=$2; shift 2 ;;
+      --slo-url) slourl=$2; shift 2 ;;
+      --cookie-jar) jarfile=$2; shift 2 ;;
       --nameid) nameid=$2; shift 2 ;;
       --nameid-format) nfmt=$2; shift 2 ;;
       --attr) attrs+=("$2"); shift 2 ;;
@@ -266,10 +276,10 @@ print(sys.argv[1] + "saml2/idp/SSOService.php?" + u.urlencode(q))' "$base" "$sp"
 
   # --- register SP + user for this issue (read by the PHP config per request) --
   $PY - "$STATE/issue.json" "$sp" "$nfmt_uri" "$nameid" "$sign" "$sigalg_uri" "$anf_uri" "$lifetime" \
-      "$spcert" "${#acs[@]}" "${acs[@]}" "${attrs[@]+"${attrs[@]}"}" <<'EOF'
+      "$spcert" "$slourl" "${#acs[@]}" "${acs[@]}" "${attrs[@]+"${attrs[@]}"}" <<'EOF'
 import json, re, sys
-path, sp, nfmt, nameid, sign, sigalg, anf, lifetime, spcert, nacs = sys.argv[1:11]
-rest = sys.argv[11:]
+path, sp, nfmt, nameid, sign, sigalg, anf, lifetime, spcert, slourl, nacs = sys.argv[1:12]
+rest = sys.argv[12:]
 sp_cert = None
 if spcert:
     m = re.search(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", open(spcert).read(), re.S)
@@ -287,12 +297,12 @@ if not pairs:
 json.dump({"sp_entity_id": sp, "acs_urls": acs, "nameid_format": nfmt, "nameid": nameid,
            "sign": sign, "sig_alg": sigalg, "attr_name_format": anf,
            "assertion_lifetime": int(lifetime), "username": "alice", "password": "alicepass",
-           "sp_cert": sp_cert,
+           "sp_cert": sp_cert, "slo_url": slourl or None,
            "attributes": attrs}, open(path, "w"), indent=2)
 EOF
 
   # --- the browser part, with curl -------------------------------------------
-  local jar=$work/cookies
+  local jar=${jarfile:-$work/cookies}
   local eff
   eff=$(curl -sS -L --max-redirs 10 -c "$jar" -b "$jar" -o "$work/login.html" -w '%{url_effective}' \
         "${post_args[@]+"${post_args[@]}"}" "$url")
@@ -380,6 +390,67 @@ EOF2
   fi
 }
 
+# slo: one Single Logout exchange (HTTP-Redirect) for the browser in --cookie-jar, with
+# SimpleSAMLphp's own SingleLogoutService.php; one message per line on stdio.
+#   sp-initiated:  prints "ready", reads the SP's LogoutRequest URL, forwards its query
+#                  byte for byte to SingleLogoutService.php and prints where SSP sends
+#                  the browser (the SP's Logout URL with the LogoutResponse).
+#   idp-initiated: starts logout at SingleLogoutService.php?ReturnTo=..., prints where SSP
+#                  sends the browser (the SP's Logout URL with a LogoutRequest), reads the
+#                  SP's LogoutResponse URL, forwards its query, and prints "ok" when SSP
+#                  accepts it and sends the browser on to ReturnTo.
+cmd_slo() {
+  local mode="" jar=""
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --mode) mode=$2; shift 2 ;;
+      --cookie-jar) jar=$2; shift 2 ;;
+      --state) STATE=$2; shift 2 ;;
+      *) die "slo: unknown option $1" ;;
+    esac
+  done
+  [ -f "$jar" ] || die "slo: --cookie-jar FILE from an issue is required"
+  server_pid >/dev/null || die "no server running for state $STATE"
+  local base; base=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_url"])' "$STATE/config/settings.json")
+  local slo="${base}saml2/idp/SingleLogoutService.php"
+  local loc line
+  # Where SSP sends the browser once it leaves SSP: its redirects within SSP
+  # (resumelogout.php, ...) are followed, the first one elsewhere is not.
+  goto() {
+    local u=$1 next i
+    for i in $(seq 1 10); do
+      next=$(curl -sS -o "$STATE/tmp/slo-page.html" -c "$jar" -b "$jar" -w '%{redirect_url}' "$u")
+      case $next in
+        "$base"*) [ "${next%%\?*}" = "${base}saml2/idp/metadata.php" ] && { echo "$next"; return; }; u=$next ;;
+        *) echo "$next"; return ;;
+      esac
+    done
+  }
+  case $mode in
+    sp-initiated)
+      echo ready
+      read -r line || die "slo: no LogoutRequest on stdin"
+      loc=$(goto "$slo?${line#*\?}")
+      [ -n "$loc" ] || { log_problems; die "SimpleSAMLphp did not answer the LogoutRequest with a redirect (page $STATE/tmp/slo-page.html)"; }
+      echo "$loc"
+      ;;
+    idp-initiated)
+      local back="${base}saml2/idp/metadata.php?slo-done=1"
+      loc=$(goto "$slo?ReturnTo=$($PY -c 'import sys,urllib.parse as u; print(u.quote(sys.argv[1], safe=""))' "$back")")
+      [ -n "$loc" ] || { log_problems; die "SimpleSAMLphp sent no LogoutRequest (page $STATE/tmp/slo-page.html)"; }
+      echo "$loc"
+      read -r line || die "slo: no LogoutResponse on stdin"
+      loc=$(goto "$slo?${line#*\?}")
+      if [ "$loc" != "$back" ]; then
+        log_problems
+        die "SimpleSAMLphp did not accept the LogoutResponse: it sent the browser to '${loc}' (page $STATE/tmp/slo-page.html)"
+      fi
+      echo "ok $loc"
+      ;;
+    *) die "slo: --mode sp-initiated|idp-initiated" ;;
+  esac
+}
+
 cmd_run() {
   # Split args: start options vs issue options.
   local sargs=() iargs=()
@@ -406,6 +477,7 @@ case $sub in
   status) cmd_status "$@" ;;
   issue) cmd_issue "$@" ;;
   run) cmd_run "$@" ;;
+  slo) cmd_slo "$@" ;;
   -h|--help|help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command $sub (run|start|issue|stop|status)" ;;
 esac
