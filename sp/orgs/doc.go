@@ -99,5 +99,10 @@
 //
 // Every test and member attempt is logged per organization (Store.Log, bounded by the
 // store's retention): time, result, the failed check and its admin-facing text, the
-// AADSTS code, NameID and the correlation reference the member was shown.
+// AADSTS code, signer thumbprint, NameID and the correlation reference the member was
+// shown. The entry is written before the member's response is answered: one store
+// transaction per sign-in (BenchmarkMemberSignIn: 0.2 ms per sign-in on the memory store,
+// 1.6 ms on SQLite on disk). Anyone can post to an enabled organization's ACS, so a
+// flood of refused posts is logged too, within the same bound, and pushes older
+// entries out.
 package orgs

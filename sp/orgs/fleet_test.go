@@ -1,6 +1,7 @@
 package orgs_test
 
 import (
+	"context"
 	"database/sql"
 	"log/slog"
 	"net/http"
@@ -34,18 +35,7 @@ func loginStatus(m *orgs.Manager, org string) int {
 // RefreshInterval, and not a moment later.
 func TestFleetEnableReachesEveryServerWithinRefreshInterval(t *testing.T) {
 	t.Run("memory", func(t *testing.T) { fleetEnable(t, orgs.NewMemoryStore()) })
-	t.Run("SQLite", func(t *testing.T) {
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "orgs.db")+"?_pragma=busy_timeout(10000)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		s, err := sqlstore.Open(t.Context(), db, sqlstore.Options{Dialect: sqlstore.SQLite})
-		if err != nil {
-			t.Fatal(err)
-		}
-		fleetEnable(t, s)
-	})
+	t.Run("SQLite", func(t *testing.T) { fleetEnable(t, sqliteStore(t)) })
 	t.Run("PostgreSQL", func(t *testing.T) {
 		pg := pgtest.Start(t)
 		db, err := sql.Open("pgx", pg.DSN("postgres"))
@@ -297,4 +287,17 @@ func TestFleetSharesReplayCachesPerOrgScope(t *testing.T) {
 	if _, ok := shared["ssokit:orgs:acme:"]; !ok || len(shared) != 2 {
 		t.Fatalf("scopes %v, want one per organization", shared)
 	}
+}
+
+func sqliteStore(t testing.TB) orgs.Store {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "orgs.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := sqlstore.Open(context.Background(), db, sqlstore.Options{Dialect: sqlstore.SQLite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -57,7 +57,7 @@ func (a *authorizer) Authorize(r *http.Request, orgID string, action orgs.Action
 }
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	m      *orgs.Manager
 	store  orgs.Store
 	clock  *clock
@@ -72,7 +72,7 @@ type login struct {
 	returnTo string
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	h := &harness{t: t, store: orgs.NewMemoryStore(), clock: &clock{t: samltest.Now}, auth: &authorizer{}}
 	h.m = h.manager(h.store, 0)
@@ -255,7 +255,7 @@ func (h *harness) memberLogin(m *orgs.Manager, org string, idp *samltest.IdP, op
 	return h.post(m, org, idp, opts, loc.Query().Get("RelayState"), w.Result().Cookies())
 }
 
-func signIns(t *testing.T, s orgs.Store, org string) []orgs.SignIn {
+func signIns(t testing.TB, s orgs.Store, org string) []orgs.SignIn {
 	t.Helper()
 	l, err := s.SignIns(admin("GET", "/").Context(), org, 100)
 	if err != nil {
