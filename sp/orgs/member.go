@@ -195,7 +195,8 @@ func (m *Manager) logSignIn(r *http.Request, orgID string, e SignIn) {
 
 // Handler serves every organization's member routes under PathPrefix:
 // {org}/saml/login (SP-initiated sign-in), {org}/saml/consume (the ACS, for members
-// and for admins' tests) and {org}/saml/metadata (SP metadata). Mount it at PathPrefix;
+// and for admins' tests), {org}/saml/metadata (SP metadata) and {org}/saml/logout
+// (Single Logout: web.Handlers.Logout of the org's active SP). Mount it at PathPrefix;
 // any other path is 404.
 func (m *Manager) Handler() http.Handler { return http.HandlerFunc(m.serve) }
 
@@ -232,6 +233,11 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
 		cur, ok := m.enabled(w, r, orgID, http.StatusForbidden)
 		if ok {
 			cur.h.ACS().ServeHTTP(w, r)
+		}
+	case "logout":
+		cur, ok := m.enabled(w, r, orgID, http.StatusNotFound)
+		if ok {
+			cur.h.Logout().ServeHTTP(w, r)
 		}
 	default:
 		http.NotFound(w, r)
@@ -285,7 +291,7 @@ func (m *Manager) spMetadata(o *Org) ([]byte, error) {
 	}
 	e := m.Endpoints(o.ID)
 	md := metadata.SP{
-		EntityID: e.EntityID, ACSURL: e.ACSURL, WantAssertionsSigned: signed,
+		EntityID: e.EntityID, ACSURL: e.ACSURL, SLOURL: e.LogoutURL, WantAssertionsSigned: signed,
 		NameIDFormats: []string{"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"},
 	}
 	if m.cfg.Key != nil {

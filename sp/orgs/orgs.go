@@ -217,12 +217,13 @@ type Endpoints struct {
 	ACSURL      string // Assertion Consumer Service URL: Entra's "Reply URL"
 	MetadataURL string // SP metadata (the same URL as EntityID)
 	LoginURL    string // where members start SP-initiated sign-in
+	LogoutURL   string // Single Logout: Entra's "Logout Url" (the IdP's LogoutRequests end member sessions)
 }
 
 // Endpoints returns the derived URLs of orgID.
 func (m *Manager) Endpoints(orgID string) Endpoints {
 	p := m.origin + m.prefix + orgID + "/saml/"
-	return Endpoints{EntityID: p + "metadata", ACSURL: p + "consume", MetadataURL: p + "metadata", LoginURL: p + "login"}
+	return Endpoints{EntityID: p + "metadata", ACSURL: p + "consume", MetadataURL: p + "metadata", LoginURL: p + "login", LogoutURL: p + "logout"}
 }
 
 func (m *Manager) settingsPath(orgID string) string {
@@ -305,6 +306,9 @@ func (m *Manager) newSP(ctx context.Context, orgID string, v *Version, checkDate
 		ReplayCache:            m.replayCache(orgID),
 		LoginTimeout:           m.testLife,
 		Logger:                 m.log.With("org", orgID), // its records (and sp/web's) name the organization
+		// Single Logout at {org}/saml/logout: the IdP's LogoutRequests (Entra signs
+		// them) end the member's session.
+		Logout: sp.LogoutConfig{URL: e.LogoutURL, RequireSignedRequests: true},
 	})
 	if err != nil {
 		return nil, nil, err
