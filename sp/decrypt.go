@@ -296,7 +296,7 @@ func (s *SP) keysFor(ek *etree.Element) []*certs.KeyPair {
 						ders = append(ders, der)
 					}
 				case "X509SerialNumber":
-					if n, ok := new(big.Int).SetString(strings.TrimSpace(elText(c)), 10); ok {
+					if n, ok := parseSerial(c); ok {
 						serials = append(serials, n)
 					}
 				}
@@ -315,6 +315,39 @@ func (s *SP) keysFor(ek *etree.Element) []*certs.KeyPair {
 		return s.decryptKeys
 	}
 	return named
+}
+
+// maxSerialDigits bounds an X509SerialNumber read from an EncryptedKey's KeyInfo, which
+// nothing has authenticated: a certificate's serial number is at most 20 octets (RFC
+// 5280 4.1.2.2), 49 decimal digits, and big.Int's decimal parse is quadratic in the
+// length (the 1.3 million digits a response can hold took over two seconds of CPU).
+const maxSerialDigits = 128
+
+// parseSerial reads el's decimal serial number, when its text has at most
+// maxSerialDigits digits (and surrounding whitespace); a longer text is not even
+// gathered.
+func parseSerial(el *etree.Element) (*big.Int, bool) {
+	n := 0
+	var count func(*etree.Element) bool
+	count = func(e *etree.Element) bool {
+		for _, t := range e.Child {
+			switch t := t.(type) {
+			case *etree.CharData:
+				if n += len(strings.TrimSpace(t.Data)); n > maxSerialDigits {
+					return false
+				}
+			case *etree.Element:
+				if !count(t) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !count(el) {
+		return nil, false
+	}
+	return new(big.Int).SetString(strings.TrimSpace(elText(el)), 10)
 }
 
 func namesCert(c *x509.Certificate, ders [][]byte, serials []*big.Int) bool {
