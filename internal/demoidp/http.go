@@ -127,6 +127,7 @@ func (d *IdP) serveApps(w http.ResponseWriter, r *http.Request) {
 		}
 		page.EntityID = strings.TrimSpace(r.PostFormValue("entity_id"))
 		page.ReplyURL = strings.TrimSpace(r.PostFormValue("reply_url"))
+		page.AppLogoutURL = strings.TrimSpace(r.PostFormValue("logout_url"))
 		switch {
 		case page.EntityID == "":
 			page.Error = "Identifier (Entity ID) is required."
@@ -134,8 +135,11 @@ func (d *IdP) serveApps(w http.ResponseWriter, r *http.Request) {
 			page.Error = "Reply URL (Assertion Consumer Service URL) is required."
 		case !strings.HasPrefix(page.ReplyURL, "https://") && !strings.HasPrefix(page.ReplyURL, "http://"):
 			page.Error = "Reply URL must be an http or https URL."
+		case page.AppLogoutURL != "" && !strings.HasPrefix(page.AppLogoutURL, "https://") && !strings.HasPrefix(page.AppLogoutURL, "http://"):
+			page.Error = "Logout Url must be an http or https URL."
 		default:
 			d.RegisterSP(page.EntityID, page.ReplyURL)
+			d.SetLogoutURL(page.EntityID, page.AppLogoutURL)
 			http.Redirect(w, r, d.path("/apps"), http.StatusSeeOther)
 			return
 		}

@@ -233,6 +233,8 @@ func (d *IdP) SetSigning(s Signing) {
 type App struct {
 	EntityID string // Identifier (Entity ID)
 	ACSURL   string // Reply URL
+	// LogoutURL is the Logout Url (Single Logout; SetLogoutURL), empty when none.
+	LogoutURL string
 }
 
 // Apps lists the registered applications by entity ID.
@@ -241,7 +243,7 @@ func (d *IdP) Apps() []App {
 	defer d.mu.RUnlock()
 	apps := make([]App, 0, len(d.apps))
 	for id, ed := range d.apps {
-		apps = append(apps, App{EntityID: id, ACSURL: ed.SPSSODescriptors[0].AssertionConsumerServices[0].Location})
+		apps = append(apps, App{EntityID: id, ACSURL: ed.SPSSODescriptors[0].AssertionConsumerServices[0].Location, LogoutURL: d.logoutURLs[id]})
 	}
 	sort.Slice(apps, func(i, j int) bool { return apps[i].EntityID < apps[j].EntityID })
 	return apps

@@ -416,6 +416,14 @@ func TestRegisterApplicationForm(t *testing.T) {
 	if ed, err := h.idp.GetServiceProvider(nil, "urn:x"); err != nil || ed.SPSSODescriptors[0].AssertionConsumerServices[0].Location != "http://127.0.0.1:9/acs" {
 		t.Fatalf("not registered: %v", err)
 	}
+	// The optional Logout Url (Single Logout).
+	if status, body := h.post(t, h.idp.url("/apps"), url.Values{"entity_id": {"urn:y"}, "reply_url": {"http://127.0.0.1:9/acs"}, "logout_url": {"javascript:x"}}); status != http.StatusOK || !strings.Contains(body, "Logout Url must be an http or https URL.") {
+		t.Errorf("a bad Logout Url: status %d", status)
+	}
+	h.post(t, h.idp.url("/apps"), url.Values{"entity_id": {"urn:y"}, "reply_url": {"http://127.0.0.1:9/acs"}, "logout_url": {"http://127.0.0.1:9/logout"}})
+	if got := h.idp.logoutURL("urn:y"); got != "http://127.0.0.1:9/logout" {
+		t.Errorf("Logout Url registered as %q", got)
+	}
 
 	req, _ := http.NewRequest(http.MethodPost, h.idp.url("/apps"), strings.NewReader(url.Values{"entity_id": {"urn:evil"}, "reply_url": {"https://evil.example/acs"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -30,6 +30,7 @@ type appsPage struct {
 	Apps           []App
 	EntityID       string
 	ReplyURL       string
+	AppLogoutURL   string
 	Error          string
 	LoginURL       string
 	Identifier     string
@@ -131,18 +132,20 @@ code,pre{font-family:Consolas,monospace;font-size:13px;word-break:break-all}pre{
 <table>
 <tr><th>Login URL</th><td><code id="login-url">{{.Page.LoginURL}}</code></td></tr>
 <tr><th>Microsoft Entra Identifier</th><td><code>{{.Page.Identifier}}</code></td></tr>
+<tr><th>Logout URL</th><td><code id="logout-url">{{.Page.LoginURL}}</code></td></tr>
 <tr><th>App Federation Metadata Url</th><td><code>{{.Page.MetadataURL}}</code></td></tr>
 <tr><th>Signing Option</th><td><form method="post" class="inline"><select name="signing" id="signing">{{range .Page.Options}}<option value="{{.Value}}" {{if eq .Signing $.Page.Signing}}selected{{end}}>{{.Signing}}</option>{{end}}</select> <button type="submit" id="save-signing">Save</button></form> (SHA-256)</td></tr>
 <tr><th>Certificate (Base64)</th><td><a href="{{.Page.CertificateURL}}">Download</a><pre id="certificate">{{.Page.CertificatePEM}}</pre></td></tr>
 </table>
 <h2>Applications</h2>
-{{if .Page.Apps}}<table><tr><th>Identifier (Entity ID)</th><th>Reply URL (Assertion Consumer Service URL)</th></tr>
-{{range .Page.Apps}}<tr><td><code>{{.EntityID}}</code></td><td><code>{{.ACSURL}}</code></td></tr>{{end}}</table>{{else}}<p>None yet.</p>{{end}}
+{{if .Page.Apps}}<table><tr><th>Identifier (Entity ID)</th><th>Reply URL (Assertion Consumer Service URL)</th><th>Logout Url</th></tr>
+{{range .Page.Apps}}<tr><td><code>{{.EntityID}}</code></td><td><code>{{.ACSURL}}</code></td><td><code>{{.LogoutURL}}</code></td></tr>{{end}}</table>{{else}}<p>None yet.</p>{{end}}
 <h2>New application</h2>
 {{with .Page.Error}}<p class="error">{{.}}</p>{{end}}
 <form method="post">
 <label for="entity_id">Identifier (Entity ID)</label><input type="text" id="entity_id" name="entity_id" value="{{.Page.EntityID}}">
 <label for="reply_url">Reply URL (Assertion Consumer Service URL)</label><input type="text" id="reply_url" name="reply_url" value="{{.Page.ReplyURL}}">
+<label for="logout_url">Logout Url (Optional)</label><input type="text" id="logout_url" name="logout_url" value="{{.Page.AppLogoutURL}}">
 <button type="submit" id="save-app">Save</button>
 </form>
 <p><a href="{{.Base}}/myapps">My Apps</a></p>
