@@ -482,3 +482,36 @@ func (f *flakyStore) Load(ctx context.Context, id string) ([]byte, error) {
 	}
 	return f.MemorySessionStore.Load(ctx, id)
 }
+
+// One browser's outstanding sign-outs are bounded: the pending-logout cookie keeps the
+// newest maxPendingLogouts request IDs, and an answer to an older one is refused.
+func TestPendingLogoutsAreBounded(t *testing.T) {
+	s := newSLOTest(t, true, nil)
+	var pending *http.Cookie
+	var ids []string
+	for i := range maxPendingLogouts + 2 {
+		cookies := []*http.Cookie{s.session(sloAssertion(fmt.Sprint("_si-", i)))}
+		if pending != nil {
+			cookies = append(cookies, pending)
+		}
+		rec := s.do(s.h.SignOut(), sameOriginPost("https://app.example/logout"), cookies...)
+		loc, _ := url.Parse(rec.Header().Get("Location"))
+		ids = append(ids, inflateMessage(t, loc.Query().Get("SAMLRequest"), "LogoutRequest").SelectAttrValue("ID", ""))
+		if pending = cookieNamed(rec, "-logout"); pending == nil {
+			t.Fatal("no pending-logout cookie")
+		}
+	}
+	var pl pendingLogout
+	if err := s.h.codec.open(pending.Name, pending.Value, &pl); err != nil {
+		t.Fatal(err)
+	}
+	if want := ids[len(ids)-maxPendingLogouts:]; fmt.Sprint(pl.IDs) != fmt.Sprint(want) {
+		t.Errorf("pending IDs %v, want the newest %v", pl.IDs, want)
+	}
+	if rec := s.logoutGet(idpQuery(t, "SAMLResponse", entraLogoutResponse(ids[0], "Success"), true), pending); rec.Code != http.StatusForbidden {
+		t.Errorf("an answer to the oldest, forgotten sign-out: status %d, want 403", rec.Code)
+	}
+	if rec := s.logoutGet(idpQuery(t, "SAMLResponse", entraLogoutResponse(ids[len(ids)-1], "Success"), true), pending); rec.Code != http.StatusOK {
+		t.Errorf("an answer to the newest sign-out: status %d, want 200", rec.Code)
+	}
+}
