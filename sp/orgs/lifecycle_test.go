@@ -135,8 +135,8 @@ func TestSaveRefusesInvalidSettingsAndStoresNothing(t *testing.T) {
 		{"garbage certificate", func(s *orgs.Settings) { s.Certificate = "hello" }, orgs.FieldCertificate},
 		{"private key as certificate", func(s *orgs.Settings) { s.Certificate = string(keyPEM) }, orgs.FieldCertificate},
 		{"bad metadata", func(s *orgs.Settings) { *s = orgs.Settings{MetadataXML: "<x/>"} }, orgs.FieldMetadataXML},
-		{"metadata URL (not yet)", func(s *orgs.Settings) {
-			*s = orgs.Settings{MetadataURL: "https://login.microsoftonline.com/x/federationmetadata/2007-06/federationmetadata.xml"}
+		{"metadata URL over plain http (refused before any network)", func(s *orgs.Settings) {
+			*s = orgs.Settings{MetadataURL: "http://login.microsoftonline.com/x/federationmetadata/2007-06/federationmetadata.xml"}
 		}, orgs.FieldMetadataURL},
 		{"bad e-mail domain", func(s *orgs.Settings) { s.AllowedEmailDomains = []string{"*.contoso.example"} }, orgs.FieldAllowedEmailDomains},
 	} {
@@ -458,7 +458,7 @@ func TestAllowedEmailDomains(t *testing.T) {
 	if w := h.memberLogin(h.m, "acme", samltest.DefaultIdP(), outsider); w.Code != http.StatusForbidden {
 		t.Fatalf("member outside the allowed domains: %d, want 403", w.Code)
 	}
-	if e := signIns(t, h.store, "acme")[0]; e.Check != "email domain" || !strings.Contains(e.Reason, "mallory@evil.example") {
+	if e := signIns(t, h.store, "acme")[0]; e.Check != "email domain" || !strings.Contains(e.Reason, "mallory@evil.example") || e.Signer != certs.Thumbprint(samltest.DefaultIdP().Cert) {
 		t.Fatalf("log entry %+v", e)
 	}
 	if w := h.memberLogin(h.m, "acme", samltest.DefaultIdP(), samltest.Options{}); w.Code != http.StatusNoContent {

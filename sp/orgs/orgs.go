@@ -363,10 +363,12 @@ func (m *Manager) RefreshMetadata(ctx context.Context, orgID string) error {
 	if err != nil {
 		return err
 	}
+	done := map[string]bool{}
 	for _, v := range []*Version{o.Active, o.Pending} {
-		if v == nil || v.Settings.MetadataURL == "" {
+		if v == nil || v.Settings.MetadataURL == "" || done[v.Settings.MetadataURL+"|"+v.Settings.IdPEntityID] {
 			continue
 		}
+		done[v.Settings.MetadataURL+"|"+v.Settings.IdPEntityID] = true
 		r, err := m.remote(orgID, v.Settings)
 		if err == nil {
 			err = r.Refresh(ctx)
