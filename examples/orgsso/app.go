@@ -22,17 +22,6 @@ import (
 	"github.com/ssokit/saml/sp/orgs/sqlstore"
 )
 
-// Config configures the app.
-type Config struct {
-	// BaseURL is the app's external URL without a trailing slash, e.g.
-	// http://127.0.0.1:8080. Every SP Entity ID and ACS URL starts with it.
-	BaseURL string
-	DB      *sql.DB      // SQLite (openDB)
-	Demo    *demoidp.IdP // the embedded demo IdP, mounted at BaseURL/demo-idp/; nil means none
-	Now     func() time.Time
-	Logger  *slog.Logger
-}
-
 // App is the multi-organization web app: its pages over sp/orgs.
 type App struct {
 	base, origin string
@@ -52,17 +41,18 @@ var admins = map[string]string{"admin@orgsso.example": "admin-demo", "other@orgs
 
 const demoAdmin = "admin@orgsso.example"
 
-// New returns the app.
-func New(cfg Config) (*App, error) {
-	u, err := url.Parse(strings.TrimSuffix(cfg.BaseURL, "/"))
+// New returns the app at baseURL (every SP Entity ID and ACS URL starts with it) over
+// the SQLite database db, with the demo IdP mounted at baseURL/demo-idp/ unless nil.
+func New(baseURL string, db *sql.DB, demo *demoidp.IdP, now func() time.Time, logger *slog.Logger) (*App, error) {
+	u, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("base URL %q must be an absolute http(s) URL", cfg.BaseURL)
+		return nil, fmt.Errorf("base URL %q must be an absolute http(s) URL", baseURL)
 	}
-	a := &App{base: u.String(), origin: u.Scheme + "://" + u.Host, db: cfg.DB, demo: cfg.Demo, now: cfg.Now, log: cfg.Logger, mux: http.NewServeMux()}
-	if a.key, err = cookieKey(bgCtx, cfg.DB); err != nil {
+	a := &App{base: u.String(), origin: u.Scheme + "://" + u.Host, db: db, demo: demo, now: now, log: logger, mux: http.NewServeMux()}
+	if a.key, err = cookieKey(bgCtx, db); err != nil {
 		return nil, err
 	}
-	if a.store, err = sqlstore.Open(bgCtx, cfg.DB, sqlstore.Options{Dialect: sqlstore.SQLite}); err != nil {
+	if a.store, err = sqlstore.Open(bgCtx, db, sqlstore.Options{Dialect: sqlstore.SQLite}); err != nil {
 		return nil, err
 	}
 	a.sso, err = orgs.New(orgs.Config{

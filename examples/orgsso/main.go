@@ -101,7 +101,7 @@ func setup(ctx context.Context, o options, db *sql.DB, now func() time.Time, log
 			return nil, err
 		}
 	}
-	app, err := New(Config{BaseURL: o.BaseURL, DB: db, Demo: demo, Now: now, Logger: logger})
+	app, err := New(o.BaseURL, db, demo, now, logger)
 	if err != nil {
 		return nil, err
 	}
