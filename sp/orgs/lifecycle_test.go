@@ -56,6 +56,7 @@ func TestEveryAdminActionGoesThroughAuthorize(t *testing.T) {
 		{orgs.ActionTest, func() error { return h.m.StartTest(httptest.NewRecorder(), anon("POST"), "acme") }},
 		{orgs.ActionEnable, func() error { _, err := h.m.Enable(anon("POST"), "acme", before.Pending.Number); return err }},
 		{orgs.ActionDisable, func() error { _, err := h.m.Disable(anon("POST"), "acme"); return err }},
+		{orgs.ActionRefresh, func() error { return h.m.RefreshMetadata(anon("POST"), "acme") }},
 	}
 	for _, c := range calls {
 		h.auth.calls = nil

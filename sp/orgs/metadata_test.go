@@ -89,7 +89,7 @@ func TestMetadataURLFollowsTheIdPsRollover(t *testing.T) {
 	if w := h.finishTest(h.m, "acme", samltest.DefaultIdP(), st, samltest.Options{}); w.Code != http.StatusSeeOther || !h.get("acme").Pending.LastTest.Passed() {
 		t.Fatalf("test through the metadata URL: %d %+v", w.Code, h.get("acme").Pending.LastTest.Diagnosis.Failed())
 	}
-	if err := h.m.RefreshMetadata(context.Background(), "acme"); err != nil { // active nil: nothing to fetch for it
+	if err := h.m.RefreshMetadata(admin("POST", "/refresh"), "acme"); err != nil { // active nil: nothing to fetch for it
 		t.Fatal(err)
 	}
 	if _, err := h.m.Enable(admin("POST", "/e"), "acme", o.Pending.Number); err != nil {
@@ -103,7 +103,7 @@ func TestMetadataURLFollowsTheIdPsRollover(t *testing.T) {
 	// an admin's button) picks it up.
 	site.serve(metadataURL, metadataOf(samltest.NextIdP()))
 	before := site.calls
-	if err := h.m.RefreshMetadata(context.Background(), "acme"); err != nil {
+	if err := h.m.RefreshMetadata(admin("POST", "/refresh"), "acme"); err != nil {
 		t.Fatal(err)
 	}
 	if site.calls != before+1 {

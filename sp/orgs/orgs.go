@@ -27,6 +27,7 @@ const (
 	ActionTest    Action = "test"    // send the admin's browser to the IdP with the pending one
 	ActionEnable  Action = "enable"  // make the tested pending configuration the active one
 	ActionDisable Action = "disable" // stop SSO for the organization's members
+	ActionRefresh Action = "refresh" // fetch the organization's metadata URL now
 )
 
 // Config configures a Manager. Store, BaseURL, CookieKey and Authorize are required.
@@ -356,9 +357,14 @@ func (m *Manager) checkMetadataURL(ctx context.Context, s Settings) error {
 func (m *Manager) Run(ctx context.Context) { m.remotes.Run(ctx) }
 
 // RefreshMetadata fetches orgID's metadata URLs (active and pending) now, for an
-// admin's "refresh" button or after an IdP certificate rollover, and makes this server
-// use the result at once (other servers within RefreshInterval).
-func (m *Manager) RefreshMetadata(ctx context.Context, orgID string) error {
+// admin's "refresh" button after an IdP certificate rollover (ActionRefresh, a
+// same-origin POST), and makes this server use the result at once (other servers within
+// RefreshInterval). Run does the same on its schedule without being asked.
+func (m *Manager) RefreshMetadata(r *http.Request, orgID string) error {
+	if _, err := m.authorize(r, orgID, ActionRefresh); err != nil {
+		return err
+	}
+	ctx := r.Context()
 	o, err := m.cfg.Store.Get(ctx, orgID)
 	if err != nil {
 		return err
@@ -369,9 +375,9 @@ func (m *Manager) RefreshMetadata(ctx context.Context, orgID string) error {
 			continue
 		}
 		done[v.Settings.MetadataURL+"|"+v.Settings.IdPEntityID] = true
-		r, err := m.remote(orgID, v.Settings)
+		remote, err := m.remote(orgID, v.Settings)
 		if err == nil {
-			err = r.Refresh(ctx)
+			err = remote.Refresh(ctx)
 		}
 		if err != nil {
 			return err
