@@ -15,5 +15,15 @@
 //	idp.RegisterSP("https://app.example/saml", "https://app.example/saml/consume")
 //	loginURL, cert := idp.LoginURL(), idp.CertificatePEM() // what the admin pastes into the SP
 //
+// Its signing certificates rotate the way an Entra admin rotates them in the
+// application's "SAML Certificates" section (on the /apps page, or NewCertificate,
+// MakeCertificateActive and DeleteCertificate): a new certificate is published, inactive,
+// in the federation metadata at once; "Make certificate active" makes it sign; the old
+// one is published until deleted. The metadata is signed, Entra-shaped, and served per
+// application at the App Federation Metadata Url (…/federationmetadata.xml?appid=<app-id>).
+// An SP's metadata.Fetcher takes https on public addresses only, so for a demo on
+// loopback StartMetadataTLS serves the metadata over https with its own certificate
+// authority, and MetadataServer.UnsafeDemoOnlyFetcher is the one Fetcher that reaches it.
+//
 // Passwords are shown on its login page. It is a demo: never use it to protect anything.
 package demoidp

@@ -26,7 +26,7 @@ func (d *IdP) Handler() http.Handler { return d }
 //	/login, /logout                                          the IdP session (sign-out: Single Logout of every app)
 //	/myapps, /myapps/signin?app=…                            My Apps and IdP-initiated sign-in
 //	/apps                                                    Enterprise applications (register an SP)
-//	/certificate                                             Certificate (Base64) download
+//	/certificate                                             Certificate (Base64) download of the active certificate
 func (d *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route, ok := strings.CutPrefix(r.URL.Path, d.base.Path)
 	if !ok {
@@ -38,10 +38,10 @@ func (d *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, d.path("/myapps"), http.StatusFound)
 	case "/" + d.tenant + "/saml2":
 		if !d.serveLogout(w, r) { // Single Logout shares the Login URL, as at Entra
-			d.idp.ServeSSO(w, withoutQuerySignature(r))
+			d.idp.Load().ServeSSO(w, withoutQuerySignature(r))
 		}
 	case "/" + d.tenant + "/federationmetadata/2007-06/federationmetadata.xml":
-		d.idp.ServeMetadata(w, r)
+		d.serveFederationMetadata(w, r) // with ?appid=: the App Federation Metadata Url
 	case "/login":
 		d.serveLogin(w, r)
 	case "/logout":
@@ -49,7 +49,7 @@ func (d *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/myapps":
 		d.serveMyApps(w, r)
 	case "/myapps/signin":
-		d.idp.ServeIDPInitiated(w, r, r.FormValue("app"), r.FormValue("RelayState"))
+		d.idp.Load().ServeIDPInitiated(w, r, r.FormValue("app"), r.FormValue("RelayState"))
 	case "/apps":
 		d.serveApps(w, r)
 	case "/certificate":
@@ -110,6 +110,10 @@ func (d *IdP) serveApps(w http.ResponseWriter, r *http.Request) {
 		if d.crossOrigin(w, r) {
 			return
 		}
+		if v := r.PostFormValue("certificate"); v != "" {
+			d.serveCertificateAction(w, r, v)
+			return
+		}
 		if v := r.PostFormValue("signing"); v != "" {
 			switch v {
 			case "assertion":
@@ -144,7 +148,10 @@ func (d *IdP) serveApps(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	page.Apps = d.Apps()
+	for _, a := range d.Apps() {
+		page.Apps = append(page.Apps, appRow{App: a, AppID: AppID(a.EntityID), MetadataURL: d.appMetadataURL(a.EntityID)})
+	}
+	page.Certificates = d.certificateRows()
 	page.LoginURL = d.LoginURL()
 	page.Identifier = d.EntityID()
 	page.MetadataURL = d.MetadataURL()
@@ -173,4 +180,13 @@ func withoutQuerySignature(r *http.Request) *http.Request {
 	r2 := r.Clone(r.Context())
 	r2.URL.RawQuery = strings.Join(kept, "&")
 	return r2
+}
+
+// appMetadataURL is the App Federation Metadata Url the apps page shows: on the TLS
+// metadata server when one runs, as an SP's metadata fetcher needs https.
+func (d *IdP) appMetadataURL(entityID string) string {
+	if s := d.metaTLS.Load(); s != nil {
+		return s.AppFederationMetadataURL(entityID)
+	}
+	return d.AppFederationMetadataURL(entityID)
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crewjam/saml"
@@ -86,11 +87,12 @@ type Config struct {
 // IdP is a running demo identity provider. Use it as an http.Handler mounted at the path
 // of Config.BaseURL.
 type IdP struct {
-	cfg      Config
-	base     *url.URL
-	tenant   string
-	key      *certs.KeyPair
-	idp      *saml.IdentityProvider
+	cfg    Config
+	base   *url.URL
+	tenant string
+	// idp is crewjam's IdentityProvider, replaced by a copy holding the new key when a
+	// certificate is made active (certificates.go).
+	idp      atomic.Pointer[saml.IdentityProvider]
 	users    map[string]User // by lower-case username
 	order    []string        // usernames in configuration order, for the login page
 	sessions *sessionStore
@@ -100,6 +102,11 @@ type IdP struct {
 	signing Signing                           // starts as cfg.Signing; see SetSigning
 	// logoutURLs are the applications' Logout URLs, by entity ID (slo.go).
 	logoutURLs map[string]string
+	// keys are the SAML signing certificates, as Entra lists them; active signs.
+	keys   []*certs.KeyPair
+	active *certs.KeyPair
+
+	metaTLS atomic.Pointer[MetadataServer] // StartMetadataTLS's server, if running
 }
 
 // New returns a demo IdP.
@@ -129,7 +136,8 @@ func New(cfg Config) (*IdP, error) {
 		cfg:        cfg,
 		base:       base,
 		tenant:     tenant,
-		key:        key,
+		keys:       []*certs.KeyPair{key},
+		active:     key,
 		users:      make(map[string]User, len(users)),
 		sessions:   newSessionStore(),
 		apps:       make(map[string]*saml.EntityDescriptor),
@@ -146,7 +154,7 @@ func New(cfg Config) (*IdP, error) {
 
 	ssoURL, _ := url.Parse(d.LoginURL())
 	issuer, _ := url.Parse(d.EntityID())
-	d.idp = &saml.IdentityProvider{
+	d.idp.Store(&saml.IdentityProvider{
 		Signer:      key.Key,
 		Certificate: key.Certificate,
 		// crewjam names the issuer after the metadata URL; Entra's issuer is the
@@ -162,8 +170,8 @@ func New(cfg Config) (*IdP, error) {
 		NameIDFormats:           []saml.NameIDFormat{NameIDEmail, NameIDPersistent},
 		Clock:                   dsig.NewFakeClock(funcClock{clockwork.NewRealClock(), nowFunc(cfg.Now)}),
 		Logger:                  discardLogger{},
-	}
-	d.idp.OnError = d.onError
+		OnError:                 d.onError,
+	})
 	return d, nil
 }
 
@@ -186,12 +194,13 @@ func (d *IdP) MetadataURL() string {
 // MyAppsURL is the portal that lists the registered applications for IdP-initiated sign-in.
 func (d *IdP) MyAppsURL() string { return d.url("/myapps") }
 
-// Certificate is the signing certificate.
-func (d *IdP) Certificate() *x509.Certificate { return d.key.Certificate }
+// Certificate is the active signing certificate: the one that signs.
+func (d *IdP) Certificate() *x509.Certificate { return d.signingKey().Certificate }
 
-// CertificatePEM is the signing certificate as Entra's "Certificate (Base64)" download.
+// CertificatePEM is the active signing certificate as Entra's "Certificate (Base64)"
+// download.
 func (d *IdP) CertificatePEM() string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.key.Certificate.Raw}))
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.Certificate().Raw}))
 }
 
 // RegisterSP adds or replaces an application, as an Entra admin does when they create an

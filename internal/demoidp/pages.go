@@ -26,8 +26,15 @@ type appLink struct {
 	SignInURL string
 }
 
+type appRow struct {
+	App
+	AppID       string
+	MetadataURL string // App Federation Metadata Url
+}
+
 type appsPage struct {
-	Apps           []App
+	Apps           []appRow
+	Certificates   []certificateRow
 	EntityID       string
 	ReplyURL       string
 	AppLogoutURL   string
@@ -133,13 +140,20 @@ code,pre{font-family:Consolas,monospace;font-size:13px;word-break:break-all}pre{
 <tr><th>Login URL</th><td><code id="login-url">{{.Page.LoginURL}}</code></td></tr>
 <tr><th>Microsoft Entra Identifier</th><td><code>{{.Page.Identifier}}</code></td></tr>
 <tr><th>Logout URL</th><td><code id="logout-url">{{.Page.LoginURL}}</code></td></tr>
-<tr><th>App Federation Metadata Url</th><td><code>{{.Page.MetadataURL}}</code></td></tr>
+<tr><th>Federation metadata (tenant)</th><td><code>{{.Page.MetadataURL}}</code></td></tr>
 <tr><th>Signing Option</th><td><form method="post" class="inline"><select name="signing" id="signing">{{range .Page.Options}}<option value="{{.Value}}" {{if eq .Signing $.Page.Signing}}selected{{end}}>{{.Signing}}</option>{{end}}</select> <button type="submit" id="save-signing">Save</button></form> (SHA-256)</td></tr>
-<tr><th>Certificate (Base64)</th><td><a href="{{.Page.CertificateURL}}">Download</a><pre id="certificate">{{.Page.CertificatePEM}}</pre></td></tr>
+<tr><th>Certificate (Base64)</th><td><a href="{{.Page.CertificateURL}}">Download</a> (the active certificate)<pre id="certificate">{{.Page.CertificatePEM}}</pre></td></tr>
 </table>
+<h2>SAML Certificates</h2>
+<table id="certificates"><tr><th>Status</th><th>Thumbprint</th><th>Expiration date</th><th></th></tr>
+{{range .Page.Certificates}}<tr class="cert" data-thumbprint="{{.Thumbprint}}"><td class="status">{{.Status}}</td><td><code>{{.Thumbprint}}</code></td><td>{{.Expires}}</td><td>{{if not .Active}}<form method="post" class="inline"><input type="hidden" name="thumbprint" value="{{.Thumbprint}}"><button type="submit" name="certificate" value="activate" id="activate-{{.Thumbprint}}">Make certificate active</button></form>
+<form method="post" class="inline"><input type="hidden" name="thumbprint" value="{{.Thumbprint}}"><button type="submit" name="certificate" value="delete" id="delete-{{.Thumbprint}}">Delete Certificate</button></form>{{end}}</td></tr>
+{{end}}</table>
+<form method="post" class="inline"><button type="submit" name="certificate" value="new" id="new-certificate">New Certificate</button></form>
+<p>A new certificate is Inactive: the App Federation Metadata Url publishes it at once, and the active one keeps signing until you click Make certificate active.</p>
 <h2>Applications</h2>
-{{if .Page.Apps}}<table><tr><th>Identifier (Entity ID)</th><th>Reply URL (Assertion Consumer Service URL)</th><th>Logout Url</th></tr>
-{{range .Page.Apps}}<tr><td><code>{{.EntityID}}</code></td><td><code>{{.ACSURL}}</code></td><td><code>{{.LogoutURL}}</code></td></tr>{{end}}</table>{{else}}<p>None yet.</p>{{end}}
+{{if .Page.Apps}}<table><tr><th>Identifier (Entity ID)</th><th>Reply URL (Assertion Consumer Service URL)</th><th>Logout Url</th><th>App Federation Metadata Url</th></tr>
+{{range .Page.Apps}}<tr><td><code>{{.EntityID}}</code></td><td><code>{{.ACSURL}}</code></td><td><code>{{.LogoutURL}}</code></td><td><code class="app-metadata-url" data-entity-id="{{.EntityID}}">{{.MetadataURL}}</code></td></tr>{{end}}</table>{{else}}<p>None yet.</p>{{end}}
 <h2>New application</h2>
 {{with .Page.Error}}<p class="error">{{.}}</p>{{end}}
 <form method="post">

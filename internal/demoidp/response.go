@@ -55,7 +55,7 @@ func (d *IdP) respond(w http.ResponseWriter, req *saml.IdpAuthnRequest, session 
 	if err := (assertionMaker{d}).MakeAssertion(req, session); err != nil {
 		var statusErr *saml.StatusError
 		if errors.As(err, &statusErr) {
-			if err := d.idp.SendErrorResponse(w, req, statusErr); err != nil {
+			if err := d.idp.Load().SendErrorResponse(w, req, statusErr); err != nil {
 				d.renderError(w, http.StatusInternalServerError, err.Error())
 			}
 			return
@@ -253,7 +253,8 @@ func (d *IdP) response(req *saml.IdpAuthnRequest) (*etree.Element, error) {
 // sign returns a copy of el with an enveloped RSA-SHA256 signature placed right after its
 // Issuer, where the SAML schema (and Entra) put it.
 func (d *IdP) sign(el *etree.Element) (*etree.Element, error) {
-	ctx, err := dsig.NewSigningContext(d.key.Key, [][]byte{d.key.Certificate.Raw})
+	kp := d.signingKey()
+	ctx, err := dsig.NewSigningContext(kp.Key, [][]byte{kp.Certificate.Raw})
 	if err != nil {
 		return nil, err
 	}

@@ -176,7 +176,7 @@ func (d *IdP) GetSession(w http.ResponseWriter, r *http.Request, req *saml.IdpAu
 		return samlSession(si, u)
 	}
 	if req.Request.IsPassive != nil && *req.Request.IsPassive {
-		_ = d.idp.SendErrorResponse(w, req, &saml.StatusError{
+		_ = d.idp.Load().SendErrorResponse(w, req, &saml.StatusError{
 			TopLevel:    saml.StatusResponder,
 			SecondLevel: saml.StatusNoPassive,
 			Message:     "AADSTS50058: A silent sign-in request was sent but no user is signed in.",

@@ -256,7 +256,7 @@ func (d *IdP) entraRedirect(dest, param, message, relayState string) (string, er
 	sigAlg := "SigAlg=" + lowerEscape(redirect.RSASHA256)
 	h := crypto.SHA256.New()
 	h.Write([]byte(signed + "&" + sigAlg))
-	sig, err := d.key.Key.Sign(rand.Reader, h.Sum(nil), crypto.SHA256)
+	sig, err := d.signingKey().Key.Sign(rand.Reader, h.Sum(nil), crypto.SHA256)
 	if err != nil {
 		return "", err
 	}
