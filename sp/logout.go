@@ -112,7 +112,9 @@ type LogoutRequest struct {
 // Matches reports whether the request ends the session of a login with this NameID and
 // SessionIndex. When the request names session indexes, the SessionIndex decides alone:
 // Entra's broadcast requests may carry another NameID than the login's. Otherwise the
-// NameID value, Format and qualifiers must all be equal.
+// NameID value, Format and qualifiers must all be equal, and the request must have been
+// signed: an unsigned one could come from anyone who knows the user's NameID (often an
+// e-mail address), sent through the user's own browser by any site.
 func (r *LogoutRequest) Matches(nameID assertion.NameID, sessionIndex string) bool {
 	if len(r.SessionIndexes) > 0 {
 		for _, si := range r.SessionIndexes {
@@ -122,7 +124,7 @@ func (r *LogoutRequest) Matches(nameID assertion.NameID, sessionIndex string) bo
 		}
 		return false
 	}
-	return nameID.Value != "" && nameID == r.NameID
+	return r.Signer != nil && nameID.Value != "" && nameID == r.NameID
 }
 
 // LogoutResponse is a validated LogoutResponse with status Success.

@@ -339,9 +339,13 @@ func TestLogoutRequestFromEntraIsAcceptedAndAnswered(t *testing.T) {
 	if !req.Matches(assertion.NameID{Value: "someone-else"}, "_session-1") || req.Matches(testSubject.NameID, "_session-2") {
 		t.Error("Matches does not follow the SessionIndex")
 	}
-	noIndex := &LogoutRequest{NameID: testSubject.NameID}
+	noIndex := &LogoutRequest{NameID: testSubject.NameID, Signer: idp.Cert}
 	if !noIndex.Matches(testSubject.NameID, "x") || noIndex.Matches(assertion.NameID{Value: testSubject.NameID.Value}, "x") {
 		t.Error("without a SessionIndex, Matches must compare the whole NameID")
+	}
+	// Unsigned, the NameID alone (an e-mail address anyone may know) ends nothing.
+	if unsigned := (&LogoutRequest{NameID: testSubject.NameID}); unsigned.Matches(testSubject.NameID, "x") {
+		t.Error("an unsigned LogoutRequest without a SessionIndex matched by NameID")
 	}
 
 	// The answer: to the IdP's Logout URL, InResponseTo the request, RelayState back.
