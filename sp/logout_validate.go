@@ -85,6 +85,12 @@ func (s *SP) ValidateLogout(ctx context.Context, r *http.Request, requestIDs ...
 // and accepts each request ID once. End the session the request Matches, then answer
 // with LogoutResponseURL.
 func (s *SP) ValidateLogoutRequest(ctx context.Context, rawQuery string) (*LogoutRequest, error) {
+	if cur, err := s.current(ctx); err != nil || cur != s {
+		if err != nil {
+			return nil, err
+		}
+		return cur.ValidateLogoutRequest(ctx, rawQuery)
+	}
 	msg, err := s.readLogoutRedirect(rawQuery, redirect.SAMLRequest, "LogoutRequest")
 	if err != nil {
 		return nil, s.logoutRejected(ctx, err)
@@ -97,6 +103,12 @@ func (s *SP) ValidateLogoutRequest(ctx context.Context, rawQuery string) (*Logou
 // samlRequest is the SAMLRequest form value (base64 of the XML, which carries its
 // signature, if any, as an enveloped XML signature), relayState the RelayState value.
 func (s *SP) ValidateLogoutRequestForm(ctx context.Context, samlRequest, relayState string) (*LogoutRequest, error) {
+	if cur, err := s.current(ctx); err != nil || cur != s {
+		if err != nil {
+			return nil, err
+		}
+		return cur.ValidateLogoutRequestForm(ctx, samlRequest, relayState)
+	}
 	msg, err := s.readLogoutPost(samlRequest, relayState, "LogoutRequest")
 	if err != nil {
 		return nil, s.logoutRejected(ctx, err)
@@ -116,6 +128,12 @@ func (s *SP) ValidateLogoutRequestForm(ctx context.Context, samlRequest, relaySt
 // Destination, IssueInstant, InResponseTo and Status: a status other than Success is
 // ErrStatus carrying the IdP's codes and message (Entra: AADSTS…).
 func (s *SP) ValidateLogoutResponse(ctx context.Context, rawQuery string, requestIDs ...string) (*LogoutResponse, error) {
+	if cur, err := s.current(ctx); err != nil || cur != s {
+		if err != nil {
+			return nil, err
+		}
+		return cur.ValidateLogoutResponse(ctx, rawQuery, requestIDs...)
+	}
 	msg, err := s.readLogoutRedirect(rawQuery, redirect.SAMLResponse, "LogoutResponse")
 	if err != nil {
 		return nil, s.logoutRejected(ctx, err)
@@ -126,12 +144,29 @@ func (s *SP) ValidateLogoutResponse(ctx context.Context, rawQuery string, reques
 
 // ValidateLogoutResponseForm is ValidateLogoutResponse for the HTTP-POST binding.
 func (s *SP) ValidateLogoutResponseForm(ctx context.Context, samlResponse, relayState string, requestIDs ...string) (*LogoutResponse, error) {
+	if cur, err := s.current(ctx); err != nil || cur != s {
+		if err != nil {
+			return nil, err
+		}
+		return cur.ValidateLogoutResponseForm(ctx, samlResponse, relayState, requestIDs...)
+	}
 	msg, err := s.readLogoutPost(samlResponse, relayState, "LogoutResponse")
 	if err != nil {
 		return nil, s.logoutRejected(ctx, err)
 	}
 	resp, err := s.checkLogoutResponse(ctx, msg, requestIDs)
 	return resp, s.logoutRejected(ctx, err)
+}
+
+// current is the SP to check a logout message with: for an SP a Refreshing made (held
+// by web handlers made once), the one for the source's trust now, as ValidateResponse
+// does, so a certificate the metadata withdrew stops verifying logout messages at once
+// and a new one verifies them; else s.
+func (s *SP) current(ctx context.Context) (*SP, error) {
+	if s.live == nil {
+		return s, nil
+	}
+	return s.live.SP(ctx)
 }
 
 // logoutRejected logs a rejection once, for the administrator, and returns it.
