@@ -82,7 +82,7 @@ func (s *SP) ValidateLogout(ctx context.Context, r *http.Request, requestIDs ...
 // It checks the strict gate and the message's shape, the signature (when present; when
 // absent only if LogoutConfig.RequireSignedRequests is not set), Version, Issuer (the
 // IdP's entity ID), Destination (the SP's Logout URL), IssueInstant and NotOnOrAfter,
-// and accepts each request ID once. End the session the request Matches, then answer
+// and accepts each signed request's ID once. End the session the request Matches, then answer
 // with LogoutResponseURL.
 func (s *SP) ValidateLogoutRequest(ctx context.Context, rawQuery string) (*LogoutRequest, error) {
 	if cur, err := s.current(ctx); err != nil || cur != s {
@@ -408,7 +408,13 @@ func (s *SP) checkLogoutRequest(ctx context.Context, msg *logoutMsg) (*LogoutReq
 		}
 		req.SessionIndexes = append(req.SessionIndexes, strings.TrimSpace(elText(si)))
 	}
-	// Each request is accepted once, for as long as it could be accepted at all.
+	// Each signed request is accepted once, for as long as it could be accepted at all.
+	// An unsigned one is not recorded: whoever could replay it could as well write a new
+	// one, and recording every forged ID for an hour let anyone fill the replay cache
+	// that logins share (a full memory cache fails every login closed).
+	if msg.signer == nil {
+		return req, nil
+	}
 	until := issued.Add(logoutMaxAge + 2*skew)
 	if err := s.rememberLogout(ctx, replayLogoutRequest, id, until); err != nil {
 		return nil, err
