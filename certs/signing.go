@@ -103,8 +103,9 @@ func issuedAnother(ca *x509.Certificate, cs []*x509.Certificate) bool {
 }
 
 // maxIssuerChecks bounds the signature checks CheckSigning makes for one set: an
-// Entra rollover (up to three certificates of one subject) needs six.
-const maxIssuerChecks = 16
+// Entra rollover (two or three certificates of one subject) needs up to six; six
+// certificates of one subject need 30.
+const maxIssuerChecks = 32
 
 // signedAnother reports whether issuer's key signed another certificate of cs that
 // names it as issuer. Names alone would not do here: Entra's current and next
