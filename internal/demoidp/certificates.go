@@ -60,7 +60,15 @@ func (d *IdP) certificatesLocked() []Certificate {
 // "New Certificate" and Save: federation metadata publishes it at once, but the active
 // certificate keeps signing until MakeCertificateActive.
 func (d *IdP) NewCertificate() (Certificate, error) {
-	kp, err := newKeyPair(d.now())
+	// Newer than every certificate there, as Entra's are (an SP tells the new one from
+	// the old by its dates), even when the demo's clock stands still.
+	notBefore := d.now().Add(-time.Hour)
+	for _, c := range d.Certificates() {
+		if !c.Certificate.NotBefore.Before(notBefore) {
+			notBefore = c.Certificate.NotBefore.Add(time.Second)
+		}
+	}
+	kp, err := certs.GenerateKeyPair("Microsoft Azure Federated SSO Certificate (demo)", notBefore, 3*365*24*time.Hour)
 	if err != nil {
 		return Certificate{}, fmt.Errorf("demoidp: generating a signing key: %w", err)
 	}

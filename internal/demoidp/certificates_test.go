@@ -205,6 +205,9 @@ func TestRefreshingSPFollowsMakeCertificateActive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !c.Certificate.NotBefore.After(h.idp.Certificate().NotBefore) {
+		t.Errorf("the new certificate's NotBefore %v is not after the active one's %v (the clock stands still)", c.Certificate.NotBefore, h.idp.Certificate().NotBefore)
+	}
 	if err := h.idp.MakeCertificateActive(c.Thumbprint); err != nil {
 		t.Fatal(err)
 	}

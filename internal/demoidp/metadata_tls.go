@@ -66,11 +66,20 @@ func (d *IdP) StartMetadataTLS(addr string) (*MetadataServer, error) {
 	return s, nil
 }
 
-// Close stops the server.
+// MetadataServer is the server StartMetadataTLS started, nil when none runs.
+func (d *IdP) MetadataServer() *MetadataServer { return d.metaTLS.Load() }
+
+// Close stops the server. A nil server has nothing to stop.
 func (s *MetadataServer) Close() error {
+	if s == nil {
+		return nil
+	}
 	s.d.metaTLS.CompareAndSwap(s, nil)
 	return s.srv.Close()
 }
+
+// URL is the server's base URL, https://127.0.0.1:<port>.
+func (s *MetadataServer) URL() string { return s.base }
 
 // MetadataURL is the tenant's federation metadata URL on this server.
 func (s *MetadataServer) MetadataURL() string {
