@@ -289,14 +289,17 @@ func scoped[T any](m *Manager, have map[string]T, make func(string) T, orgID str
 // by the other.
 func (m *Manager) newSP(ctx context.Context, orgID string, v *Version, checkDates bool) (*sp.SP, *metadata.IdP, error) {
 	idp, err := v.Settings.idp(m.now(), checkDates)
+	var remote *metadata.Remote
 	if err == nil && v.Settings.MetadataURL != "" {
-		idp, err = m.remoteIdP(ctx, orgID, v.Settings)
+		if remote, err = m.remote(orgID, v.Settings); err == nil {
+			idp, err = remote.IdP(ctx)
+		}
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("orgs: organization %s, version %d: %w", orgID, v.Number, err)
 	}
 	e := m.Endpoints(orgID)
-	p, err := sp.New(sp.Config{
+	cfg := sp.Config{
 		EntityID:               e.EntityID,
 		ACSURL:                 e.ACSURL,
 		IdP:                    idp,
@@ -310,11 +313,21 @@ func (m *Manager) newSP(ctx context.Context, orgID string, v *Version, checkDate
 		// Single Logout at {org}/saml/logout: the IdP's LogoutRequests (Entra signs
 		// them) end the member's session.
 		Logout: sp.LogoutConfig{URL: e.LogoutURL, RequireSignedRequests: true},
-	})
+	}
+	if remote == nil {
+		p, err := sp.New(cfg)
+		return p, idp, err
+	}
+	// A metadata URL: the SP validates against the Remote's current document, and a
+	// response signed by a certificate it does not list fetches it again (rate-limited)
+	// and is validated once more, so "Make certificate active" at the IdP fails nobody.
+	cfg.IdP = nil
+	rs, err := sp.NewRefreshing(cfg, remote)
 	if err != nil {
 		return nil, nil, err
 	}
-	return p, idp, nil
+	p, err := rs.SP(ctx)
+	return p, idp, err
 }
 
 // remote is the metadata URL source of s, shared by every version of orgID that names
