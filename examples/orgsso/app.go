@@ -55,8 +55,12 @@ func New(baseURL string, db *sql.DB, demo *demoidp.IdP, now func() time.Time, lo
 	if a.store, err = sqlstore.Open(bgCtx, db, sqlstore.Options{Dialect: sqlstore.SQLite}); err != nil {
 		return nil, err
 	}
+	fetcher, err := metadataFetcher(demo) // the demo IdP's metadata server, and the default Fetcher for the rest
+	if err != nil {
+		return nil, err
+	}
 	a.sso, err = orgs.New(orgs.Config{
-		Store: a.store, BaseURL: a.base, CookieKey: a.key, Now: a.now, Logger: a.log,
+		Store: a.store, BaseURL: a.base, CookieKey: a.key, Now: a.now, Logger: a.log, MetadataFetcher: fetcher,
 		Authorize: a.authorize,
 		OnLogin: func(w http.ResponseWriter, r *http.Request, o *orgs.Org, as *assertion.Assertion, returnTo string) error {
 			m := memberOf(as)

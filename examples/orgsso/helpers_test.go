@@ -111,6 +111,9 @@ func newTestServerAt(t *testing.T, addr string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ts.app.demo != nil && ts.app.demo.MetadataServer() != nil {
+		t.Cleanup(func() { _ = ts.app.demo.MetadataServer().Close() })
+	}
 	return ts
 }
 

@@ -37,6 +37,7 @@ type options struct {
 	EntraCert     string // … with this certificate file (Certificate (Base64))
 	EntraOrg      string // … under this organization ID
 	NoDemo        bool   // do not mount the demo IdP
+	DemoMetaAddr  string // the demo IdP's https metadata server (loopback); empty: any free port
 }
 
 func main() {
@@ -48,6 +49,7 @@ func main() {
 	flag.StringVar(&o.EntraCert, "entra-cert", env("ORGSSO_ENTRA_CERT", ""), "file with Entra's Certificate (Base64) for -entra-login-url (ORGSSO_ENTRA_CERT)")
 	flag.StringVar(&o.EntraOrg, "entra-org", env("ORGSSO_ENTRA_ORG", "contoso"), "organization ID for -entra-login-url (ORGSSO_ENTRA_ORG)")
 	flag.BoolVar(&o.NoDemo, "no-demo-idp", os.Getenv("ORGSSO_NO_DEMO_IDP") != "", "do not mount the demo IdP at /demo-idp/ (ORGSSO_NO_DEMO_IDP)")
+	flag.StringVar(&o.DemoMetaAddr, "demo-metadata-addr", env("ORGSSO_DEMO_METADATA_ADDR", DefaultDemoMetadataAddr), "loopback address where the demo IdP serves its App Federation Metadata Url over https (ORGSSO_DEMO_METADATA_ADDR)")
 	flag.Parse()
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -84,6 +86,9 @@ func run(o options, logger *slog.Logger) error {
 	fmt.Printf("orgsso: open %s (database %s); admin sign-in %s / %s\n", o.BaseURL, o.DB, demoAdmin, admins[demoAdmin])
 	if app.demo != nil {
 		fmt.Printf("orgsso: demo IdP at %s/demo-idp/ (Login URL %s)\n", o.BaseURL, app.demo.LoginURL())
+		if ms := app.demo.MetadataServer(); ms != nil {
+			fmt.Printf("orgsso: demo IdP metadata over https at %s (its own CA; only this app's demo fetcher trusts it)\n", ms.URL())
+		}
 	}
 	go app.sso.Run(context.Background()) // keeps metadata URLs current
 	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
@@ -98,6 +103,9 @@ func setup(ctx context.Context, o options, db *sql.DB, now func() time.Time, log
 	if !o.NoDemo {
 		var err error
 		if demo, err = newDemo(ctx, db, o.BaseURL, now); err != nil {
+			return nil, err
+		}
+		if err = startDemoMetadata(demo, o.DemoMetaAddr); err != nil {
 			return nil, err
 		}
 	}

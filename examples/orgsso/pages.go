@@ -25,7 +25,11 @@ func (a *App) home(w http.ResponseWriter, r *http.Request, status int, slug, nam
 	var rows []map[string]any
 	for _, s := range list {
 		if o, _ := getOrg(r.Context(), a.db, s.ID); o != nil {
-			rows = append(rows, map[string]any{"Slug": o.Slug, "Name": o.Name, "Enabled": s.Enabled})
+			row := map[string]any{"Slug": o.Slug, "Name": o.Name, "Enabled": s.Enabled}
+			if tr, err := a.sso.Trust(r, o.Slug); err == nil { // the signed-in admin's organizations only
+				row["Expiring"] = tr.Expiring
+			}
+			rows = append(rows, row)
 		}
 	}
 	if err != nil {
@@ -132,6 +136,9 @@ type settingsPage struct {
 	Demo   *demoValues
 	Result *orgs.Test // the pending version's last test
 	Claims []Claim    // what the IdP signed in that test
+	// Trust is what members are verified against: signer notices, expiry banners.
+	Trust           *orgs.Trust
+	DemoMetadataURL string // the demo IdP's App Federation Metadata Url for this org
 }
 
 func (a *App) showSettings(w http.ResponseWriter, r *http.Request, o *Org, status int, edit func(*settingsPage)) {
@@ -144,7 +151,11 @@ func (a *App) showSettings(w http.ResponseWriter, r *http.Request, o *Org, statu
 		a.serverError(w, r, err)
 		return
 	}
-	p := &settingsPage{View: v, Org: o, Demo: a.demoValues()}
+	p := &settingsPage{View: v, Org: o, Demo: a.demoValues(), DemoMetadataURL: a.demoMetadataURL(o.Slug)}
+	if p.Trust, err = a.sso.Trust(r, o.Slug); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
 	if pv := v.Org.Pending; pv != nil && pv.LastTest != nil {
 		if p.Result = pv.LastTest; p.Result.Diagnosis.Signed != nil {
 			p.Claims = claimsOf(p.Result.Diagnosis.Signed)
