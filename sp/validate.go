@@ -72,9 +72,9 @@ type state struct {
 	// expired: a validity window already ended (the response expired), so the issue
 	// instant's age is not a second thing to fix.
 	expired bool
-	// stop: a gate check that did not fail itself but cannot run after an earlier
-	// failure (decryption after a failed Response signature) names it here, and the
-	// checks after it are not run.
+	// stop: a check that did not fail itself but after which nothing can run (decryption
+	// after a failed Response signature; the checks of a decrypted assertion no trusted
+	// signature covers) names it here, and the checks after it are not run.
 	stop string
 
 	// Read by the checks, used to build the result.
@@ -164,7 +164,7 @@ func (s *SP) run(ctx context.Context, samlResponse string, requestIDs []string, 
 				blocked = res.Name
 			}
 		}
-		if c.gate && st.stop != "" && blocked == "" {
+		if st.stop != "" && blocked == "" {
 			blocked = st.stop
 			if r.err == nil {
 				// A stop follows the failure it names; never let one pass without it.

@@ -63,6 +63,12 @@ func checkCoverage(st *state) Check {
 	const name = "signature coverage"
 	want := "the assertion covered by a trusted signature"
 	st.trust = establish(st.respV, st.assertV, st.assertSig != nil, coveredByResponse(st))
+	if st.trust == nil && st.encrypted != nil {
+		// What an untrusted plaintext says is not told, not even to Diagnose: with one
+		// SP key for many IdPs (sp/orgs), an admin could otherwise read another
+		// organization's encrypted assertions by posting them to a test.
+		st.stop = "signature coverage (the decrypted assertion is not trusted, so nothing it says is reported)"
+	}
 	if st.trust == nil && st.signatureFailed() {
 		// The failed signature check already says what to fix; a second failure here
 		// ("sign the assertion") would send the admin to the wrong setting. Nothing is
@@ -200,9 +206,13 @@ func (st *state) signatureError(check string, err error) *Error {
 }
 
 // otherIdP returns the Issuer the received response claims (the Assertion's, else the
-// Response's) when it is not the configured IdP's.
+// Response's, the only one when the assertion was encrypted) when it is not the
+// configured IdP's.
 func (st *state) otherIdP() (string, bool) {
-	iss := strings.TrimSpace(elText(elChild(st.received, assertNS, "Issuer")))
+	var iss string
+	if st.encrypted == nil { // a decrypted Issuer is not told before a signature covers it
+		iss = strings.TrimSpace(elText(elChild(st.received, assertNS, "Issuer")))
+	}
 	if iss == "" {
 		iss = strings.TrimSpace(elText(elChild(st.resp, assertNS, "Issuer")))
 	}
