@@ -53,6 +53,14 @@ func (m *Manager) Trust(r *http.Request, orgID string) (*Trust, error) {
 	case !cur.enabled:
 		return &Trust{}, nil
 	}
+	idp := cur.idp
+	if s := cur.org.Active.Settings; s.MetadataURL != "" {
+		// The Remote's document now (the active SP may be cached for RefreshInterval;
+		// an unknown-signer refetch may have moved it on since).
+		if idp, err = m.remoteIdP(ctx, orgID, s); err != nil {
+			return nil, err
+		}
+	}
 	log, err := m.cfg.Store.SignIns(ctx, orgID, TrustSignIns)
 	if err != nil {
 		return nil, err
@@ -70,9 +78,9 @@ func (m *Manager) Trust(r *http.Request, orgID string) (*Trust, error) {
 	}
 	// Sign-ins within one tick of the clock tie on time; the log's order says which
 	// certificate signed last, and ReportSigners takes the first of equals.
-	report := *cur.idp
+	report := *idp
 	report.Certificates = nil
-	for _, c := range cur.idp.Certificates {
+	for _, c := range idp.Certificates {
 		if certs.Thumbprint(c) == newest {
 			report.Certificates = append([]*x509.Certificate{c}, report.Certificates...)
 		} else {
@@ -82,8 +90,8 @@ func (m *Manager) Trust(r *http.Request, orgID string) (*Trust, error) {
 	now := m.now()
 	return &Trust{
 		Version:  cur.number,
-		IdP:      cur.idp,
+		IdP:      idp,
 		Signers:  sp.ReportSigners(&report, last, now, 0),
-		Expiring: certs.ExpiringCertificates(orgID, cur.idp.Certificates, now),
+		Expiring: certs.ExpiringCertificates(orgID, idp.Certificates, now),
 	}, nil
 }

@@ -4,11 +4,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ssokit/saml/assertion"
 	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/internal/samltest"
 	"github.com/ssokit/saml/sp/orgs"
@@ -111,6 +113,18 @@ func TestTrustExpiryAndAuthorization(t *testing.T) {
 // failed sign-in in the log.
 func TestMetadataURLNewSignerSignsInAtTheFirstAttempt(t *testing.T) {
 	h, site := metadataHarness(t)
+	// A server that caches the active SP (RefreshInterval): Trust still reads the
+	// document the refetch found.
+	m, err := orgs.New(orgs.Config{Store: h.store, BaseURL: base, CookieKey: cookieKey, Authorize: h.auth.Authorize,
+		Now: h.clock.Now, RefreshInterval: time.Minute, Logger: slog.New(slog.DiscardHandler), MetadataFetcher: site,
+		OnLogin: func(w http.ResponseWriter, r *http.Request, o *orgs.Org, a *assertion.Assertion, returnTo string) error {
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.m = m
 	old, next := samltest.DefaultIdP(), samltest.NextIdP()
 	site.serve(metadataURL, metadataWith(old, old))
 	o := h.save(h.m, "acme", orgs.Settings{MetadataURL: metadataURL, SignedAssertions: true})
@@ -134,6 +148,10 @@ func TestMetadataURLNewSignerSignsInAtTheFirstAttempt(t *testing.T) {
 		if e.Result != orgs.Succeeded {
 			t.Errorf("a refused sign-in in the log: %+v", e)
 		}
+	}
+	tr, err := h.m.Trust(admin("GET", "/"), "acme")
+	if err != nil || len(tr.IdP.Certificates) != 2 || tr.Signers.Signing == nil || tr.Signers.Signing.Thumbprint != certs.Thumbprint(next.Cert) {
+		t.Fatalf("Trust after the refetch: %v %+v", err, tr)
 	}
 	// A signer the metadata does not list is still refused, without another fetch
 	// inside the rate window.
