@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -142,5 +143,33 @@ func TestDefaultFetcherRefusesTheDemoMetadataURL(t *testing.T) {
 	_, err := (&metadata.Fetcher{}).Fetch(context.Background(), ts.app.demoMetadataURL("acme"), metadata.Validators{})
 	if err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("default Fetcher: %v, want a loopback refusal", err)
+	}
+}
+
+// The app's fetcher sends only the demo metadata server's URLs through the demo-only
+// fetcher: any other loopback URL (another port, a look-alike) gets the default rules.
+func TestAppFetcherRoutesOnlyTheDemoServer(t *testing.T) {
+	ts := newTestServer(t)
+	f, err := metadataFetcher(ts.app.demo)
+	if err != nil || f == nil {
+		t.Fatalf("%v %v", f, err)
+	}
+	ctx := context.Background()
+	if got, err := f.Fetch(ctx, ts.app.demoMetadataURL("acme"), metadata.Validators{}); err != nil || !strings.Contains(string(got.Body), "EntityDescriptor") {
+		t.Fatalf("demo metadata URL: %v", err)
+	}
+	base := ts.app.demo.MetadataServer().URL()
+	for _, u := range []string{
+		"https://127.0.0.1:1/metadata.xml",
+		base + "@127.0.0.2/metadata.xml",
+		strings.Replace(base, "127.0.0.1", "127.0.0.2", 1) + "/metadata.xml",
+		strings.Replace(ts.srv.URL, "http://", "https://", 1) + "/",
+	} {
+		if _, err := f.Fetch(ctx, u, metadata.Validators{}); !errors.Is(err, metadata.ErrUnsafeURL) {
+			t.Errorf("%s: %v, want the default Fetcher's refusal", u, err)
+		}
+	}
+	if f, err := metadataFetcher(nil); f != nil || err != nil {
+		t.Errorf("without the demo IdP: %v %v, want sp/orgs's default (nil)", f, err)
 	}
 }
