@@ -265,6 +265,8 @@ func TestParseIdPLimitsJustUnderAndOver(t *testing.T) {
 	doc := func(extra string) []byte {
 		return []byte(entity("https://idp.example/", `<Extensions xmlns:x="urn:x">`+extra+`</Extensions>`+idpDescriptor(kd("signing", c), redirectSSO)))
 	}
+	// Exactly maxAttributes, counting the 8 of the document around them.
+	attrs := strings.Repeat(`<x:x a="" b="" c=""/>`, (maxAttributes-8)/3) + strings.Repeat(`<x:x a=""/>`, (maxAttributes-8)%3)
 	for _, tc := range []struct {
 		name        string
 		under, over []byte
@@ -274,7 +276,7 @@ func TestParseIdPLimitsJustUnderAndOver(t *testing.T) {
 		{"comments", doc(strings.Repeat("<!---->", maxComments)), doc(strings.Repeat("<!---->", maxComments+1)), "comments"},
 		{"elements", doc(strings.Repeat(`<x:x/>`, maxElements-8)), doc(strings.Repeat(`<x:x/>`, maxElements-7)), "elements"},
 		// The document around them holds 8 attributes.
-		{"attributes", doc(strings.Repeat(`<x:x a="" b="" c=""/>`, (maxAttributes-8)/3)), doc(strings.Repeat(`<x:x a="" b="" c=""/>`, (maxAttributes-8)/3) + `<x:x a=""/>`), "attributes"},
+		{"attributes", doc(attrs), doc(attrs + `<x:x a=""/>`), "attributes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := ParseIdP(tc.under); err != nil {
@@ -287,7 +289,7 @@ func TestParseIdPLimitsJustUnderAndOver(t *testing.T) {
 	}
 }
 
-// The costliest metadata the limits admit stays under 32 MiB allocated (about 20 MiB:
+// The costliest metadata the limits admit stays under 32 MiB allocated (about 13 MiB:
 // BenchmarkParseIdPWorstCase), so the limits, not the input, bound the cost.
 func TestParseIdPWorstCaseAllocationIsBounded(t *testing.T) {
 	data := worstMetadata(t)

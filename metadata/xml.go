@@ -22,7 +22,7 @@ const (
 	// maxElements and maxAttributes bound the tree the parse builds (some hundreds of
 	// bytes per element and attribute): a federation of a hundred IdPs fits.
 	maxElements   = 20_000
-	maxAttributes = 50_000
+	maxAttributes = 30_000
 	// maxValueLength bounds one text node or attribute value: a certificate is 1–3 kB;
 	// an mdui:Logo may be an inline data: URI of some kilobytes.
 	maxValueLength = 256 << 10
