@@ -94,7 +94,6 @@ func (a *App) routes() {
 	m.HandleFunc("POST /admin/login", a.adminLogin)
 	m.HandleFunc("POST /admin/logout", a.adminLogout)
 	m.HandleFunc("GET /organizations/{org}", a.withOrg(a.serveOrg))
-	m.HandleFunc("POST /organizations/{org}/logout", a.withOrg(a.logout))
 	m.HandleFunc("GET /organizations/{org}/settings/sso", a.withOrg(a.serveSettings))
 	m.HandleFunc("POST /organizations/{org}/settings/sso", a.withOrg(a.updateAndTest))
 	m.HandleFunc("POST /organizations/{org}/settings/sso/enable", a.withOrg(a.enable))

@@ -30,7 +30,8 @@ func chromiumPath(t *testing.T) string {
 // TestBrowserAdminAndMemberFlows drives headless Chromium through the whole product: an
 // admin creates an organization, gets field messages for bad pastes, runs Update and Test
 // with a wrong certificate (the precise reason is shown) and with the right one (green),
-// enables SSO; then members sign in SP-initiated and IdP-initiated and see their claims.
+// enables SSO; then members sign in SP-initiated and IdP-initiated and see their claims,
+// and Sign out ends the IdP session too.
 // Screenshots go to $ORGSSO_SCREENSHOTS, or a temporary directory. The README's were taken
 // with ORGSSO_SCREENSHOTS=$PWD/examples/orgsso/docs ORGSSO_E2E_ADDR=127.0.0.1:8080.
 func TestBrowserAdminAndMemberFlows(t *testing.T) {
@@ -232,6 +233,20 @@ func TestBrowserAdminAndMemberFlows(t *testing.T) {
 	do(member, "member page", chromedp.WaitVisible(chromedp.ID("welcome")))
 	checkClaims(t, text(member, "claim-nameid"), text(member, "claim-objectid"), text(member, "claim-email"), text(member, "claim-groups"), demoidp.DemoUsers()[1])
 	shot(member, "member.png")
+
+	// Sign out ends the IdP session too (Single Logout through the demo IdP's Logout URL):
+	// My Apps at the IdP asks for credentials again, and so does the next sign-in.
+	do(member, "sign out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.CSS("body > h1:first-child"))) // sp/web's signed-out page
+	if got := textCSS(member, "body"); !strings.Contains(got, "You are signed out") {
+		t.Errorf("page after Sign out: %q", got)
+	}
+	if loc, err := chromedp.Run(member, chromedp.Location()); err != nil || !strings.HasPrefix(loc, ts.srv.URL+"/organizations/globex/saml/logout?SAMLResponse=") {
+		t.Errorf("Sign out ended at %q (%v), want the LogoutResponse from the demo IdP at the org's Logout URL", loc, err)
+	}
+	do(member, "My Apps after Sign out", chromedp.Navigate(demo.MyAppsURL()), chromedp.WaitVisible(chromedp.ID("username")))
+	do(member, "open the organization after Sign out", chromedp.Navigate(ts.srv.URL+"/organizations/globex"))
+	signIn(member, "alex@contoso.example", "alex-demo")
+	do(member, "member page after signing in again", chromedp.WaitVisible(chromedp.ID("welcome")))
 
 	// Another member starts at the IdP's My Apps: IdP-initiated sign-in.
 	other, cancelOther := chromedp.NewContext(admin, chromedp.WithNewBrowserContext())

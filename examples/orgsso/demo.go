@@ -45,6 +45,7 @@ func (a *App) registerDemoApp(slug string) {
 	if a.demo != nil {
 		e := a.sso.Endpoints(slug)
 		a.demo.RegisterSP(e.EntityID, e.ACSURL)
+		a.demo.SetLogoutURL(e.EntityID, e.LogoutURL) // Sign out ends the demo IdP session too
 	}
 }
 

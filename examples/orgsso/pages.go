@@ -107,11 +107,6 @@ func (a *App) serveOrg(w http.ResponseWriter, r *http.Request, o *Org) {
 	a.render(w, http.StatusOK, "member", p)
 }
 
-func (a *App) logout(w http.ResponseWriter, r *http.Request, o *Org) {
-	a.sso.EndSession(w, r, o.Slug)
-	a.render(w, http.StatusOK, "notice", map[string]string{"Title": "Signed out", "Message": "You are signed out of " + o.Name + " in this app. Your session at the identity provider continues.", "Link": "/organizations/" + o.Slug, "LinkText": "Sign in again"})
-}
-
 // memberOf is what the member page shows later, read with the library's Entra accessors.
 func memberOf(a *assertion.Assertion) *Member {
 	groups, _ := a.Groups() // nil on overage: the page then shows the groups.link claim
@@ -175,10 +170,13 @@ func (a *App) serveSettings(w http.ResponseWriter, r *http.Request, o *Org) {
 // browser to the IdP; sp/orgs diagnoses the answer and sends the admin back here.
 func (a *App) updateAndTest(w http.ResponseWriter, r *http.Request, o *Org) {
 	f := r.PostFormValue
-	s := orgs.Settings{LoginURL: f(orgs.FieldLoginURL), Certificate: f(orgs.FieldCertificate), IdPEntityID: f(orgs.FieldIdPEntityID), MetadataURL: f(orgs.FieldMetadataURL),
+	s := orgs.Settings{LoginURL: f(orgs.FieldLoginURL), Certificate: f(orgs.FieldCertificate), IdPEntityID: f(orgs.FieldIdPEntityID), LogoutURL: f(orgs.FieldLogoutURL), MetadataURL: f(orgs.FieldMetadataURL),
 		SignedAssertions: f("signed_assertions") != "", AllowIdPInitiated: f("allow_idp_initiated") != "", AllowedEmailDomains: []string{f(orgs.FieldAllowedEmailDomains)}}
 	if a.demo != nil && strings.TrimSpace(s.LoginURL) == a.demo.LoginURL() && s.IdPEntityID == "" {
 		s.IdPEntityID = a.demo.EntityID() // as Entra's Login URL names its tenant
+		if s.LogoutURL == "" {
+			s.LogoutURL = a.demo.LogoutURL() // as FromAzure derives Entra's
+		}
 	}
 	version, _ := strconv.Atoi(f("version"))
 	_, err := a.sso.Save(r, o.Slug, s, version)

@@ -196,8 +196,10 @@ func (m *Manager) logSignIn(r *http.Request, orgID string, e SignIn) {
 // Handler serves every organization's member routes under PathPrefix:
 // {org}/saml/login (SP-initiated sign-in), {org}/saml/consume (the ACS, for members
 // and for admins' tests), {org}/saml/metadata (SP metadata) and {org}/saml/logout
-// (Single Logout: web.Handlers.Logout of the org's active SP). Mount it at PathPrefix;
-// any other path is 404.
+// (Single Logout: web.Handlers.Logout of the org's active SP), and {org}/saml/signout
+// (the member's Sign out, web.Handlers.SignOut: a same-origin POST ends the session and,
+// when the IdP has a Logout URL, sends the browser on to end the IdP session too). Mount
+// it at PathPrefix; any other path is 404.
 func (m *Manager) Handler() http.Handler { return http.HandlerFunc(m.serve) }
 
 func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
@@ -238,6 +240,11 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
 		cur, ok := m.enabled(w, r, orgID, http.StatusNotFound)
 		if ok {
 			cur.h.Logout().ServeHTTP(w, r)
+		}
+	case "signout":
+		cur, ok := m.enabled(w, r, orgID, http.StatusNotFound)
+		if ok {
+			cur.h.SignOut().ServeHTTP(w, r)
 		}
 	default:
 		http.NotFound(w, r)

@@ -27,6 +27,11 @@ type Settings struct {
 	// IdPEntityID overrides the IdP's Entity ID (the Issuer of its responses) derived
 	// from LoginURL or the metadata. Empty means derived.
 	IdPEntityID string `json:"idp_entity_id,omitempty"`
+	// LogoutURL is the IdP's Single Logout URL (HTTP-Redirect) for a pasted Login URL:
+	// Entra's "Logout URL", https://login.microsoftonline.com/<tenant-id>/saml2 (for an
+	// Entra Login URL it is derived when empty). With metadata it is read from there.
+	// Members' Sign out (Handler's {org}/saml/signout) then ends the IdP session too.
+	LogoutURL string `json:"logout_url,omitempty"`
 	// SignedAssertions demands a signature on the Assertion itself ("Signed Assertions").
 	SignedAssertions bool `json:"signed_assertions"`
 	// AllowIdPInitiated accepts sign-ins started at the IdP (Entra's My Apps).

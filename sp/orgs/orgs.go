@@ -218,13 +218,14 @@ type Endpoints struct {
 	ACSURL      string // Assertion Consumer Service URL: Entra's "Reply URL"
 	MetadataURL string // SP metadata (the same URL as EntityID)
 	LoginURL    string // where members start SP-initiated sign-in
+	SignOutURL  string // where members' Sign out POSTs (same-origin): ends the IdP session too when it has a Logout URL
 	LogoutURL   string // Single Logout: Entra's "Logout Url" (the IdP's LogoutRequests end member sessions)
 }
 
 // Endpoints returns the derived URLs of orgID.
 func (m *Manager) Endpoints(orgID string) Endpoints {
 	p := m.origin + m.prefix + orgID + "/saml/"
-	return Endpoints{EntityID: p + "metadata", ACSURL: p + "consume", MetadataURL: p + "metadata", LoginURL: p + "login", LogoutURL: p + "logout"}
+	return Endpoints{EntityID: p + "metadata", ACSURL: p + "consume", MetadataURL: p + "metadata", LoginURL: p + "login", SignOutURL: p + "signout", LogoutURL: p + "logout"}
 }
 
 func (m *Manager) settingsPath(orgID string) string {

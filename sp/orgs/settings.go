@@ -22,6 +22,7 @@ const (
 	FieldMetadataURL         = "metadata_url"
 	FieldCertificate         = "certificate"
 	FieldIdPEntityID         = "idp_entity_id"
+	FieldLogoutURL           = "logout_url"
 	FieldAllowedEmailDomains = "allowed_email_domains"
 )
 
@@ -77,6 +78,7 @@ func (s Settings) normalize() Settings {
 	s.MetadataXML = strings.TrimSpace(s.MetadataXML)
 	s.Certificate = strings.TrimSpace(s.Certificate)
 	s.IdPEntityID = strings.TrimSpace(s.IdPEntityID)
+	s.LogoutURL = strings.TrimSpace(s.LogoutURL)
 	var ds []string
 	for _, d := range s.AllowedEmailDomains {
 		for _, f := range strings.FieldsFunc(d, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
@@ -131,6 +133,9 @@ func (s Settings) idp(now time.Time, checkDates bool) (*metadata.IdP, error) {
 		idp = got
 	default:
 		idp = s.pastedIdP(errs, now, checkDates)
+	}
+	if s.LogoutURL != "" && (s.MetadataURL != "" || s.MetadataXML != "") {
+		errs[FieldLogoutURL] = "Leave the Logout URL empty when you give the IdP's metadata: it is read from there (SingleLogoutService)."
 	}
 	if idp != nil && s.IdPEntityID != "" {
 		idp.EntityID = s.IdPEntityID
@@ -197,11 +202,51 @@ func (s Settings) pastedIdP(errs map[string]string, now time.Time, checkDates bo
 		}
 		idp = &metadata.IdP{EntityID: s.IdPEntityID, SSOURL: u, SSOBinding: metadata.BindingHTTPRedirect}
 	}
+	if s.LogoutURL != "" {
+		if msg := httpsURLMessage(s.LogoutURL, `Paste the IdP's Single Logout URL, e.g. Entra's "Logout URL" https://login.microsoftonline.com/<tenant-id>/saml2 (section 4 of the Single sign-on page), or leave it empty.`); msg != "" {
+			errs[FieldLogoutURL] = msg
+		} else if idp != nil {
+			idp.SLOURL, idp.SLOBinding = s.LogoutURL, metadata.BindingHTTPRedirect
+			if idp.LogoutResponseIssuer == "" {
+				idp.LogoutResponseIssuer = entraLikeLogoutIssuer(s.LogoutURL, idp.EntityID)
+			}
+		}
+	}
 	if idp == nil || cs == nil {
 		return nil
 	}
 	idp.Certificates = cs
 	return idp
+}
+
+// httpsURLMessage says why u is not an absolute https URL (plain http only on this
+// machine), or "".
+func httpsURLMessage(u, fix string) string {
+	p, err := url.Parse(u)
+	switch {
+	case err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http"):
+		return fmt.Sprintf("%q is not an absolute https URL. %s", u, fix)
+	case p.Scheme == "http" && !isLoopback(p.Hostname()):
+		return fmt.Sprintf("%q uses plain http. Use the IdP's https URL (plain http is accepted only for an IdP on this machine). %s", u, fix)
+	}
+	return ""
+}
+
+// entraLikeLogoutIssuer is the Issuer of the LogoutResponses of an IdP that answers as
+// Entra does although not on Entra's hosts (the demo IdP): entity ID
+// https://sts.windows.net/<tenant>/ and Logout URL …/<tenant>/saml2 give …/<tenant>/.
+// "" otherwise: the IdP's LogoutResponses then carry its entity ID.
+func entraLikeLogoutIssuer(logoutURL, entityID string) string {
+	tid, ok := strings.CutPrefix(entityID, "https://sts.windows.net/")
+	tid, _ = strings.CutSuffix(tid, "/")
+	if !ok || tid == "" || strings.Contains(tid, "/") {
+		return ""
+	}
+	p, err := url.Parse(logoutURL)
+	if err != nil || p.RawQuery != "" || !strings.HasSuffix(p.Path, "/"+tid+"/saml2") {
+		return ""
+	}
+	return p.Scheme + "://" + p.Host + strings.TrimSuffix(p.Path, "saml2")
 }
 
 func validDomain(d string) bool {
