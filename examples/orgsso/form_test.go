@@ -72,6 +72,15 @@ func TestSettingsFormRejectsBadInputWithFieldMessages(t *testing.T) {
 		{"metadata XML pasted as certificate", entraLogin, `<?xml version="1.0"?><EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata"/>`, "", fieldCertificate, "This is not a certificate"},
 		{"expired certificate", entraLogin, expiredCertPEM, "", fieldCertificate, "expired on"},
 	}
+	whatToPaste := map[string]string{
+		"Entra Identifier pasted as Login URL": `Paste "Login URL" from section 4 ("Set up …") of the application's Single sign-on page in Entra: ` + entraLogin,
+		"My Apps URL pasted as Login URL":      `Paste "Login URL" from section 4`,
+		"tenant domain instead of tenant ID":   "copy the Login URL exactly as Entra shows it (with the GUID)",
+		"OAuth endpoint":                       "copy the Login URL from the Single sign-on page",
+		"not a URL":                            "Paste the whole address, starting with https://",
+		"plain http to another host":           "Use the IdP's https address",
+		"other IdP without entity ID":          "the Issuer of its responses (entityID in its metadata",
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			form := settingsForm(tt.signOnURL, tt.cert)
@@ -83,6 +92,10 @@ func TestSettingsFormRejectsBadInputWithFieldMessages(t *testing.T) {
 			}
 			if got := fieldMessage(body, "error", tt.wantField); !strings.Contains(got, tt.wantSubstr) {
 				t.Errorf("message under %s = %q, want it to contain %q", tt.wantField, got, tt.wantSubstr)
+			}
+			// A mistaken paste also says what to paste instead (package metadata's text).
+			if want, ok := whatToPaste[tt.name]; ok && !strings.Contains(fieldMessage(body, "error", tt.wantField), want) {
+				t.Errorf("message under %s = %q, want it to say what to paste: %q", tt.wantField, fieldMessage(body, "error", tt.wantField), want)
 			}
 			if !strings.Contains(body, "Nothing was saved") {
 				t.Error("the page does not say that nothing was saved")

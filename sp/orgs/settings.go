@@ -169,38 +169,23 @@ func (s Settings) pastedIdP(errs map[string]string, now time.Time, checkDates bo
 		cs = parsed
 	}
 
+	// The Login URL and entity ID are read by package metadata, so every app shows the
+	// same field-level messages (Entra addresses pasted by mistake included): FromAzure
+	// for an Entra address, NewIdP for any other IdP. The certificate was read above.
 	var idp *metadata.IdP
+	var err error
 	switch u := s.LoginURL; {
 	case u == "":
 		errs[FieldLoginURL] = `Required. Paste the IdP's sign-on URL: in Entra, "Login URL" in section 4 ("Set up …") of the application's Single sign-on page.`
-	case isEntraURL(u):
-		if msg := misplacedEntraURL(u); msg != "" {
-			errs[FieldLoginURL] = msg
-			break
-		}
-		got, err := metadata.FromAzure(u, s.Certificate)
-		var me *metadata.Error
-		switch {
-		case errors.Is(err, metadata.ErrLoginURL) && errors.As(err, &me):
-			errs[FieldLoginURL] = loginURLMessage(me)
-		case err == nil:
-			idp = got
-		}
+	case metadata.LooksLikeEntra(u):
+		idp, err = metadata.FromAzure(u, s.Certificate)
 	default:
-		p, err := url.Parse(u)
-		if err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") {
-			errs[FieldLoginURL] = fmt.Sprintf("%q is not an absolute https URL. Paste the IdP's sign-on URL, e.g. Entra's Login URL https://login.microsoftonline.com/<tenant-id>/saml2.", u)
-			break
+		idp, err = metadata.NewIdP(s.IdPEntityID, u, s.Certificate)
+	}
+	for _, e := range metadata.Problems(err) {
+		if f := formField(e.Field); f != "" && f != FieldCertificate && errs[f] == "" {
+			errs[f] = problemMessage(e)
 		}
-		if p.Scheme == "http" && !isLoopback(p.Hostname()) {
-			errs[FieldLoginURL] = fmt.Sprintf("%q uses plain http. Use the IdP's https sign-on URL (plain http is accepted only for an IdP on this machine).", u)
-			break
-		}
-		if s.IdPEntityID == "" {
-			errs[FieldIdPEntityID] = "Required when the sign-on URL is not Entra's: the IdP's Entity ID, i.e. the Issuer of its responses (entityID in its metadata)."
-			break
-		}
-		idp = &metadata.IdP{EntityID: s.IdPEntityID, SSOURL: u, SSOBinding: metadata.BindingHTTPRedirect}
 	}
 	if s.LogoutURL != "" {
 		if msg := httpsURLMessage(s.LogoutURL, `Paste the IdP's Single Logout URL, e.g. Entra's "Logout URL" https://login.microsoftonline.com/<tenant-id>/saml2 (section 4 of the Single sign-on page), or leave it empty.`); msg != "" {
@@ -262,35 +247,6 @@ func validDomain(d string) bool {
 	return true
 }
 
-// isEntraURL reports whether u points at a Microsoft Entra host, so that FromAzure's
-// precise Login URL errors apply.
-func isEntraURL(u string) bool {
-	p, err := url.Parse(u)
-	if err != nil {
-		return false
-	}
-	h := strings.ToLower(p.Hostname())
-	return strings.HasSuffix(h, ".microsoftonline.com") || strings.HasSuffix(h, ".microsoftonline.us") ||
-		strings.HasSuffix(h, ".microsoftonline.cn") || strings.HasSuffix(h, ".chinacloudapi.cn") ||
-		strings.HasSuffix(h, "sts.windows.net") || strings.HasSuffix(h, "myapps.microsoft.com") ||
-		h == "portal.azure.com" || h == "entra.microsoft.com"
-}
-
-// misplacedEntraURL recognizes the other Entra URLs admins paste by mistake.
-func misplacedEntraURL(u string) string {
-	p, _ := url.Parse(u)
-	h := strings.ToLower(p.Hostname())
-	switch {
-	case strings.HasSuffix(h, "sts.windows.net"):
-		return fmt.Sprintf(`%q is the "Microsoft Entra Identifier" (the issuer), not the Login URL. Paste "Login URL" from section 4 of the Single sign-on page: https://login.microsoftonline.com/<tenant-id>/saml2.`, u)
-	case strings.HasSuffix(h, "myapps.microsoft.com"):
-		return fmt.Sprintf(`%q is the My Apps "User access URL", which starts IdP-initiated sign-in. Paste "Login URL" from section 4 of the Single sign-on page instead.`, u)
-	case h == "portal.azure.com" || h == "entra.microsoft.com":
-		return fmt.Sprintf(`%q is an address of the admin portal. Paste "Login URL" from section 4 of the application's Single sign-on page.`, u)
-	}
-	return ""
-}
-
 // expiryMessage describes the certificates' validity at now. bad means none of them is
 // valid, so nothing could be verified; otherwise msg, if any, is a warning.
 func expiryMessage(cs []*x509.Certificate, now time.Time) (msg string, bad bool) {
@@ -314,12 +270,33 @@ func expiryMessage(cs []*x509.Certificate, now time.Time) (msg string, bad bool)
 	return strings.Join(problems, " "), len(cs) > 0 && len(valid) == 0
 }
 
-func loginURLMessage(e *metadata.Error) string {
-	msg := "This is not Entra's Login URL: found " + e.Found + "."
+// formField is the Settings field of a metadata.Error's Field, "" for none.
+func formField(f string) string {
+	switch f {
+	case metadata.FieldSSOURL:
+		return FieldLoginURL
+	case metadata.FieldEntityID:
+		return FieldIdPEntityID
+	case metadata.FieldCertificate:
+		return FieldCertificate
+	}
+	return ""
+}
+
+// problemMessage is a metadata.Error as the admin reads it under its field: what was
+// found, what was expected, and what to paste instead.
+func problemMessage(e *metadata.Error) string {
+	if e.Field == metadata.FieldEntityID && strings.HasPrefix(e.Found, "nothing") {
+		return "Required when the sign-on URL is not Entra's: " + e.Expected + "."
+	}
+	msg := "This is not the " + e.Field + ": found " + e.Found + "."
+	if e.Expected != "" {
+		msg += " Expected " + e.Expected + "."
+	}
 	if e.Hint != "" {
 		msg += " " + upperFirst(e.Hint) + "."
 	}
-	return msg + ` Expected the form https://login.microsoftonline.com/<tenant-id>/saml2, shown as "Login URL" in section 4 of the Single sign-on page.`
+	return msg
 }
 
 func certificateMessage(err error) string {
