@@ -22,7 +22,7 @@
 //			return nil
 //		},
 //	})
-//	mux.Handle("/organizations/{org}/saml/", sso.Handler()) // login, consume (ACS), metadata
+//	mux.Handle("/organizations/{org}/saml/", sso.Handler()) // login, consume (ACS), metadata, signout, logout (SLO)
 //
 //	// "Update and Test SAML configuration": save as pending, then test it at the IdP.
 //	mux.HandleFunc("POST /organizations/{org}/settings/sso", func(w http.ResponseWriter, r *http.Request) {

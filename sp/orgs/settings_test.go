@@ -30,11 +30,20 @@ func TestSettingsMessagesAreMetadatas(t *testing.T) {
 				return err
 			}},
 		{"My Apps URL", "https://myapps.microsoft.com/signin/app/1", "", orgs.FieldLoginURL,
-			func() error { _, err := metadata.FromAzure("https://myapps.microsoft.com/signin/app/1", cert); return err }},
+			func() error {
+				_, err := metadata.FromAzure("https://myapps.microsoft.com/signin/app/1", cert)
+				return err
+			}},
 		{"plain http IdP", "http://idp.example/sso", "https://idp.example", orgs.FieldLoginURL,
-			func() error { _, err := metadata.NewIdP("https://idp.example", "http://idp.example/sso", cert); return err }},
+			func() error {
+				_, err := metadata.NewIdP("https://idp.example", "http://idp.example/sso", cert)
+				return err
+			}},
 		{"certificate as entity ID", "https://idp.example/sso", "-----BEGIN CERTIFICATE-----", orgs.FieldIdPEntityID,
-			func() error { _, err := metadata.NewIdP("-----BEGIN CERTIFICATE-----", "https://idp.example/sso", cert); return err }},
+			func() error {
+				_, err := metadata.NewIdP("-----BEGIN CERTIFICATE-----", "https://idp.example/sso", cert)
+				return err
+			}},
 	} {
 		_, err := orgs.Validate(orgs.Settings{LoginURL: c.loginURL, IdPEntityID: c.entityID, Certificate: cert}, now)
 		var se *orgs.SettingsError
