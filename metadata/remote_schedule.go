@@ -88,6 +88,9 @@ func unprefixed(attrs []xml.Attr, name string) string {
 	return ""
 }
 
+// maxDurationDigits bounds one number of an xs:duration (digits and point).
+const maxDurationDigits = 32
+
 // parseDuration reads a non-negative xs:duration (PnYnMnDTnHnMnS). Years count 365 days
 // and months 30: metadata lifetimes are hours to weeks, where that is exact enough.
 func parseDuration(s string) (time.Duration, error) {
@@ -97,14 +100,20 @@ func parseDuration(s string) (time.Duration, error) {
 	var total time.Duration
 	units := map[byte]time.Duration{'Y': 365 * 24 * time.Hour, 'M': 30 * 24 * time.Hour, 'W': 7 * 24 * time.Hour, 'D': 24 * time.Hour}
 	timeUnits := map[byte]time.Duration{'H': time.Hour, 'M': time.Minute, 'S': time.Second}
-	inTime, num := false, ""
+	// num is s[start:i], sliced rather than gathered byte by byte (a growing string cost
+	// time quadratic in an attribute of a quarter megabyte), and never longer than
+	// maxDurationDigits: ten years in seconds has nine digits.
+	inTime, num, start := false, "", 1
 	for i := 1; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == 'T' && !inTime && num == "":
 			inTime = true
+			start = i + 1
 		case c >= '0' && c <= '9' || c == '.':
-			num += string(c)
+			if num = s[start : i+1]; len(num) > maxDurationDigits {
+				return 0, fmt.Errorf("a number of more than %d characters", maxDurationDigits)
+			}
 		default:
 			unit, ok := units[c]
 			if inTime {
@@ -118,7 +127,7 @@ func parseDuration(s string) (time.Duration, error) {
 				return 0, fmt.Errorf("number %q (at most 10 years in all)", num)
 			}
 			total += time.Duration(f * float64(unit))
-			num = ""
+			num, start = "", i+1
 		}
 	}
 	if num != "" {
