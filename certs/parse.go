@@ -237,7 +237,7 @@ func container(der []byte) string {
 func xmlError(text []byte) error {
 	if bytes.Contains(text, []byte("EntityDescriptor")) {
 		return inputErr(ErrNotCertificate, "SAML metadata XML (an EntityDescriptor)",
-			"read federation metadata with metadata.ParseIdP, or paste only Entra's \"Certificate (Base64)\"", nil)
+			"upload it as the IdP's federation metadata instead, or paste only Entra's \"Certificate (Base64)\"", nil)
 	}
 	return inputErr(ErrNotCertificate, "an XML document", "", nil)
 }

@@ -107,7 +107,7 @@ func parseLoginURL(raw string) (ssoURL, entityID string, err error) {
 	issuer, ok := entraIssuers[host]
 	if !ok {
 		return "", "", loginURLErr(fmt.Sprintf("host %q, which is not an Entra ID sign-in host", u.Host),
-			"for an IdP other than Entra, load its metadata with ParseIdP")
+			"for an IdP other than Entra, upload its federation metadata XML (or give its metadata URL) instead")
 	}
 	if u.Scheme != "https" || u.User != nil || u.Port() != "" {
 		return "", "", loginURLErr(fmt.Sprintf("%q", s), "use https and no user or port, exactly as Entra shows it")
@@ -127,7 +127,7 @@ func parseLoginURL(raw string) (ssoURL, entityID string, err error) {
 	case len(parts) != 2 || !strings.EqualFold(parts[1], "saml2"):
 		if len(parts) == 3 && strings.EqualFold(parts[1], "saml2") {
 			return "", "", loginURLErr(fmt.Sprintf("the multi-instance form %q", s),
-				"its issuer depends on the application's settings; load the application's federation metadata with ParseIdP instead")
+				"its issuer depends on the application's settings; upload the application's Federation Metadata XML (Single sign-on → SAML Certificates) instead")
 		}
 		return "", "", loginURLErr(fmt.Sprintf("path %q, which is not the SAML endpoint", u.Path),
 			"WS-Federation, OAuth and OpenID Connect endpoints are not SAML; copy the Login URL from the Single sign-on page")
@@ -138,7 +138,7 @@ func parseLoginURL(raw string) (ssoURL, entityID string, err error) {
 			"SAML sign-in is per tenant; copy the Login URL of your tenant's application")
 	case strings.Contains(tenant, "."):
 		return "", "", loginURLErr(fmt.Sprintf("the tenant as a domain name (%q)", tenant),
-			"Entra's issuer uses the tenant ID GUID, so it cannot be derived from a domain: copy the Login URL exactly as Entra shows it (with the GUID), or load the federation metadata with ParseIdP")
+			"Entra's issuer uses the tenant ID GUID, so it cannot be derived from a domain: copy the Login URL exactly as Entra shows it (with the GUID), or upload the application's Federation Metadata XML")
 	case !tenantGUID.MatchString(tenant):
 		return "", "", loginURLErr(fmt.Sprintf("tenant %q, which is not a tenant ID GUID", tenant), "")
 	}

@@ -82,7 +82,7 @@ func TestFromAzureRejectsWhatIsNotAnEntraSAMLLoginURL(t *testing.T) {
 		{"no tenant", "https://login.microsoftonline.com/", "without a tenant"},
 		{"WS-Federation endpoint", "https://login.microsoftonline.com/" + tid + "/wsfed", "not the SAML endpoint"},
 		{"OAuth endpoint", "https://login.microsoftonline.com/" + tid + "/oauth2/v2.0/authorize", "not the SAML endpoint"},
-		{"metadata URL", "https://login.microsoftonline.com/" + tid + "/federationmetadata/2007-06/federationmetadata.xml", "ParseIdP"},
+		{"metadata URL", "https://login.microsoftonline.com/" + tid + "/federationmetadata/2007-06/federationmetadata.xml", "federation metadata XML"},
 		// What admins paste by mistake, each recognised and answered with the right value.
 		{"App Federation Metadata URL (not a copied redirect)", "https://login.microsoftonline.com/" + tid + "/federationmetadata/2007-06/federationmetadata.xml?appid=0b0a3d7b-7a83-4b0e-9d0e-5b1f4f1b1c1d", "the App Federation Metadata URL"},
 		{"App Federation Metadata URL names the Login URL", "https://login.microsoftonline.com/" + tid + "/federationmetadata/2007-06/federationmetadata.xml?appid=x", "the Login URL to paste here is https://login.microsoftonline.com/" + tid + "/saml2"},

@@ -97,12 +97,12 @@ func federationMetadataURL(s string, u *url.URL) error {
 	}
 	login := loginURLFor(strings.ToLower(u.Hostname()), parts[0])
 	if u.Query().Get("appid") != "" {
-		hint := "it is the address of this application's metadata, not of its sign-in: give it to the app as the IdP metadata URL, where one is offered (the certificates then stay current), or download the file and load it with ParseIdP"
+		hint := "it is the address of this application's metadata, not of its sign-in: give it to the app as the IdP metadata URL, where one is offered (the certificates then stay current), or download the file (Federation Metadata XML) and upload it"
 		if login != "" {
 			hint += "; the Login URL to paste here is " + login
 		}
 		return loginURLErr(fmt.Sprintf("the App Federation Metadata URL %q", s), hint)
 	}
-	hint := "download that document and read it with ParseIdP, or " + pasteLoginURL(login)
+	hint := "download that document and upload it as the IdP's federation metadata XML, or " + pasteLoginURL(login)
 	return loginURLErr("the federation metadata URL", hint)
 }

@@ -75,7 +75,7 @@ func pickEntity(root *etree.Element, entityID string) (*etree.Element, error) {
 			ids = append(ids, fmt.Sprintf("%q", attr(e, "entityID")))
 		}
 		return nil, &Error{Kind: ErrNoIdP, Found: fmt.Sprintf("%d IdPs (%s…)", len(idps), strings.Join(ids, ", ")),
-			Expected: "exactly one", Hint: "pick one with ParseIdPEntity"}
+			Expected: "exactly one", Hint: "upload the metadata of the one IdP this app should trust, or name its entity ID"}
 	}
 	return nil, &Error{Kind: ErrNoIdP, Field: "root element", Found: qname(root),
 		Expected: "{" + nsMetadata + "}EntityDescriptor or EntitiesDescriptor"}

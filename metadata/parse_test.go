@@ -164,7 +164,7 @@ func TestParseIdPEntityPicksFromEntitiesDescriptor(t *testing.T) {
 	}
 	both := group(idpA, sp, idpB)
 	_, err := ParseIdP(both)
-	if !errors.Is(err, ErrNoIdP) || !strings.Contains(err.Error(), `"https://a.example/"`) || !strings.Contains(err.Error(), "ParseIdPEntity") {
+	if !errors.Is(err, ErrNoIdP) || !strings.Contains(err.Error(), `"https://a.example/"`) || !strings.Contains(err.Error(), "name its entity ID") {
 		t.Errorf("two IdPs: %v, want a list of entity IDs and the way to pick one", err)
 	}
 	for _, id := range []string{"https://a.example/", "https://b.example/"} {
