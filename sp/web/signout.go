@@ -40,15 +40,16 @@ func (h *Handlers) SignOut() http.Handler {
 		if h.startSingleLogout(w, r, sess) {
 			return
 		}
-		h.signedOut(w, r)
+		h.signedOut(w, r, false)
 	})
 }
 
 var signedOutPage = template.Must(template.New("signedout").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Signed out</title></head>
 <body><h1>You are signed out</h1>
-<p>You are signed out of this app. You may still be signed in at your organization's sign-in service; close the browser to end that too.</p>
-{{if .}}<p><a href="{{.}}">Sign in again</a></p>{{end}}</body></html>
+{{if .IdPEnded}}<p>You are signed out of this app and of your organization's sign-in service.</p>
+{{else}}<p>You are signed out of this app. You may still be signed in at your organization's sign-in service; close the browser to end that too.</p>
+{{end}}{{if .SignIn}}<p><a href="{{.SignIn}}">Sign in again</a></p>{{end}}</body></html>
 `))
 
 // signedOutCookieName marks a browser that signed out, so its next login asks the IdP

@@ -141,7 +141,7 @@ func (h *Handlers) Logout() http.Handler {
 			} else {
 				h.logger.WarnContext(r.Context(), "saml: the IdP reports a partial logout: some other apps may still be signed in", "ref", ref)
 			}
-			h.signedOut(w, r)
+			h.signedOut(w, r, !msg.Response.Partial)
 			return
 		}
 		if err := h.endLoggedOut(w, r, msg.Request); err != nil {
@@ -153,7 +153,7 @@ func (h *Handlers) Logout() http.Handler {
 			// The sessions have ended; the IdP goes without its answer (Entra does not
 			// need one).
 			h.logger.WarnContext(r.Context(), "saml: cannot answer the IdP's LogoutRequest", "err", err)
-			h.signedOut(w, r)
+			h.signedOut(w, r, true) // the IdP is ending its session: it asked
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -274,8 +274,9 @@ func (h *Handlers) endIndexed(ctx context.Context, key string) error {
 	return nil
 }
 
-// signedOut answers a finished sign-out: Config.SignedOutURL, or the "signed out" page.
-func (h *Handlers) signedOut(w http.ResponseWriter, r *http.Request) {
+// signedOut answers a finished sign-out: Config.SignedOutURL, or the "signed out" page,
+// which says whether the IdP session ended too (a confirmed Single Logout) or may live on.
+func (h *Handlers) signedOut(w http.ResponseWriter, r *http.Request, idpEnded bool) {
 	w.Header().Set("Cache-Control", "no-store")
 	if h.cfg.SignedOutURL != "" {
 		w.Header().Set("Location", h.cfg.SignedOutURL)
@@ -284,7 +285,10 @@ func (h *Handlers) signedOut(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
-	signedOutPage.Execute(w, h.cfg.SignInURL)
+	signedOutPage.Execute(w, struct {
+		SignIn   string
+		IdPEnded bool
+	}{h.cfg.SignInURL, idpEnded})
 }
 
 var logoutFailedPage = template.Must(template.New("logoutfailed").Parse(`<!DOCTYPE html>

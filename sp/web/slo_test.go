@@ -232,6 +232,9 @@ func TestSignOutWithoutLogoutURLsStaysLocal(t *testing.T) {
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "signed out") {
 			t.Errorf("%s: status %d, want the signed-out page", name, rec.Code)
 		}
+		if !strings.Contains(rec.Body.String(), "You may still be signed in at your organization") {
+			t.Errorf("%s: a local sign-out's page does not say the IdP session may live on:\n%s", name, rec.Body)
+		}
 	}
 }
 
@@ -256,6 +259,9 @@ func TestLogoutResponseIsBoundToTheBrowserAndAnsweredOnce(t *testing.T) {
 	rec := s.logoutGet(q, pending)
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "You are signed out") || !strings.Contains(rec.Body.String(), `href="/saml/login"`) {
 		t.Fatalf("LogoutResponse: status %d body %s", rec.Code, rec.Body)
+	}
+	if body := rec.Body.String(); !strings.Contains(body, "and of your organization's sign-in service") || strings.Contains(body, "may still be signed in") {
+		t.Errorf("a confirmed Single Logout's page does not say the IdP session ended:\n%s", body)
 	}
 	if c := cookieNamed(rec, "-logout"); c == nil || c.MaxAge >= 0 {
 		t.Error("the pending-logout cookie was not deleted")
