@@ -24,6 +24,11 @@ const (
 	FieldIdPEntityID         = "idp_entity_id"
 	FieldLogoutURL           = "logout_url"
 	FieldAllowedEmailDomains = "allowed_email_domains"
+	// The two check boxes: any non-empty value (a browser sends "on") means true.
+	FieldSignedAssertions  = "signed_assertions"
+	FieldAllowIdPInitiated = "allow_idp_initiated"
+	// FieldVersion is the pending version number the form shows, for Save and Enable.
+	FieldVersion = "version"
 )
 
 // SettingsError is a Save refused because of what the admin typed: a message per field,

@@ -1,5 +1,5 @@
 // Package sqlstore is an orgs.Store on database/sql, for SQLite (one server) and
-// PostgreSQL (a fleet). It creates and migrates its own tables (ssokit_orgs,
+// PostgreSQL (a fleet). It creates and migrates its own tables (ssokit_orgs, ssokit_orgs_keys,
 // ssokit_org_signins, ssokit_orgs_migrations) from migrations embedded in the binary.
 //
 // The caller opens the *sql.DB with a driver of its choice and says which dialect it

@@ -70,6 +70,36 @@ func TestPostgreSQL(t *testing.T) {
 	t.Run("ServersMigrateTogether", func(t *testing.T) {
 		migrateTogether(t, "pgx", newDB(t), sqlstore.PostgreSQL)
 	})
+	t.Run("CookieKey", func(t *testing.T) {
+		dsn := newDB(t)
+		sameCookieKey(t, func() *sql.DB { return openDB(t, "pgx", dsn) }, sqlstore.PostgreSQL)
+	})
+}
+
+func TestSQLiteCookieKey(t *testing.T) {
+	dsn := sqliteDSN(t)
+	sameCookieKey(t, func() *sql.DB { return openDB(t, "sqlite", dsn) }, sqlstore.SQLite)
+}
+
+// sameCookieKey: two servers over one database get the same 32-byte key, and so does a
+// third opened later (a restart).
+func sameCookieKey(t *testing.T, open func() *sql.DB, d sqlstore.Dialect) {
+	var keys [3][]byte
+	for i := range keys {
+		s, err := sqlstore.Open(ctx, open(), sqlstore.Options{Dialect: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keys[i], err = s.CookieKey(ctx); err != nil || len(keys[i]) != 32 {
+			t.Fatalf("CookieKey %d: %x, %v", i, keys[i], err)
+		}
+		if again, _ := s.CookieKey(ctx); string(again) != string(keys[i]) {
+			t.Errorf("CookieKey changed between calls: %x, %x", keys[i], again)
+		}
+	}
+	if string(keys[0]) != string(keys[1]) || string(keys[0]) != string(keys[2]) {
+		t.Errorf("servers over one database got different keys: %x", keys)
+	}
 }
 
 func TestSQLiteServersMigrateTogether(t *testing.T) {

@@ -1,0 +1,75 @@
+package orgs
+
+// What every app's pages around the Manager need: reading the settings form, seeding an
+// organization from the operator's configuration, and showing what an IdP asserted.
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/ssokit/saml/assertion"
+)
+
+// SettingsFromForm reads a settings form posted with the Field* input names (the check
+// boxes true when present) and the FieldVersion it showed, for Save's basedOn and Enable.
+// It reads; Save checks.
+func SettingsFromForm(r *http.Request) (s Settings, version int) {
+	f := r.PostFormValue
+	s = Settings{LoginURL: f(FieldLoginURL), MetadataXML: f(FieldMetadataXML), MetadataURL: f(FieldMetadataURL),
+		Certificate: f(FieldCertificate), IdPEntityID: f(FieldIdPEntityID), LogoutURL: f(FieldLogoutURL),
+		SignedAssertions: f(FieldSignedAssertions) != "", AllowIdPInitiated: f(FieldAllowIdPInitiated) != ""}
+	if d := f(FieldAllowedEmailDomains); d != "" {
+		s.AllowedEmailDomains = []string{d} // Save splits it at commas and spaces
+	}
+	version, _ = strconv.Atoi(f(FieldVersion))
+	return s, version
+}
+
+// Preconfigure saves s as orgID's pending configuration, creating the organization if
+// it does not exist, unless the pending configuration is s already (so running it at
+// every start is a no-op). It checks s as Save does and records by as ChangedBy, but
+// writes st directly, without Authorize or a test: it is for the operator (a command
+// line flag, a first start's seed), never for a request. Members are unaffected until
+// an admin tests and enables the version.
+func Preconfigure(ctx context.Context, st Store, orgID string, s Settings, by string, now time.Time) error {
+	s, err := Validate(s, now)
+	if err != nil {
+		return err
+	}
+	if err := st.Create(ctx, &Org{ID: orgID}); err != nil && !errors.Is(err, ErrExists) {
+		return err
+	}
+	o, err := st.Get(ctx, orgID)
+	if err != nil || (o.Pending != nil && reflect.DeepEqual(o.Pending.Settings, s)) {
+		return err
+	}
+	next := pendingNumber(o)
+	if o.Active != nil && o.Active.Number > next {
+		next = o.Active.Number
+	}
+	o.Pending = &Version{Number: next + 1, Settings: s, ChangedAt: now.UTC(), ChangedBy: by}
+	return st.Update(ctx, o)
+}
+
+// Claim is one attribute an IdP asserted, for display.
+type Claim struct {
+	Name   string
+	Values []string
+}
+
+// Claims lists a's attributes in the order the IdP sent them: what a member page or a
+// passed test shows ("Claims received"). Nil for a nil assertion.
+func Claims(a *assertion.Assertion) []Claim {
+	if a == nil {
+		return nil
+	}
+	out := make([]Claim, 0, len(a.AttributeNames))
+	for _, name := range a.AttributeNames {
+		out = append(out, Claim{name, a.Attributes[name].Values})
+	}
+	return out
+}
