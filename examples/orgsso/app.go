@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,10 +48,12 @@ func New(baseURL string, db *sql.DB, demo *demoidp.IdP, now func() time.Time, lo
 		return nil, fmt.Errorf("base URL %q must be an absolute http(s) URL", baseURL)
 	}
 	a := &App{base: u.String(), origin: u.Scheme + "://" + u.Host, db: db, demo: demo, now: now, log: logger, mux: http.NewServeMux()}
-	if a.key, err = cookieKey(bgCtx, db); err != nil {
-		return nil, err
+	st, err := sqlstore.Open(bgCtx, db, sqlstore.Options{Dialect: sqlstore.SQLite})
+	if err == nil {
+		a.store = st
+		a.key, err = st.CookieKey(bgCtx) // signs every cookie of the app and of sp/orgs
 	}
-	if a.store, err = sqlstore.Open(bgCtx, db, sqlstore.Options{Dialect: sqlstore.SQLite}); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	fetcher, err := metadataFetcher(demo) // the demo IdP's metadata server, and the default Fetcher for the rest
@@ -85,7 +86,7 @@ func New(baseURL string, db *sql.DB, demo *demoidp.IdP, now func() time.Time, lo
 func (a *App) routes() {
 	m := a.mux
 	if a.demo != nil {
-		m.Handle("/demo-idp/", a.demo)
+		m.Handle("/demo-idp/", a.demo) // the demo IdP
 	}
 	m.Handle("/organizations/{org}/saml/", a.sso.Handler())
 	m.HandleFunc("GET /{$}", a.serveHome)
@@ -186,9 +187,7 @@ func (a *App) adminLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	b := make([]byte, 6)
-	rand.Read(b)
-	ref := hex.EncodeToString(b)
+	ref := rand.Text()[:10]
 	a.log.ErrorContext(r.Context(), "orgsso: internal error", "ref", ref, "err", err)
 	http.Error(w, "internal error, reference "+ref, http.StatusInternalServerError)
 }

@@ -26,10 +26,44 @@ func newDemo(ctx context.Context, db *sql.DB, baseURL string, now func() time.Ti
 	return demoidp.New(demoidp.Config{BaseURL: strings.TrimSuffix(baseURL, "/") + "/demo-idp", Key: key, Now: now})
 }
 
-// seedDemo creates the first start's demo organization, configured for the demo IdP.
-func (a *App) seedDemo(ctx context.Context) error {
+// setupDemo is the demo IdP with its https metadata server, nil with -no-demo-idp.
+func setupDemo(ctx context.Context, o options, db *sql.DB, now func() time.Time) (*demoidp.IdP, error) {
+	if o.NoDemo {
+		return nil, nil
+	}
+	demo, err := newDemo(ctx, db, o.BaseURL, now)
+	if err == nil {
+		err = startDemoMetadata(demo, o.DemoMetaAddr)
+	}
+	return demo, err
+}
+
+// startDemo registers every organization with the demo IdP (as an Entra admin creates
+// an Enterprise application) and, on the first start, creates the demo organization.
+func (a *App) startDemo(ctx context.Context) error {
+	if a.demo == nil {
+		return nil
+	}
+	list, err := a.store.List(ctx)
+	if err != nil || len(list) > 0 {
+		for _, org := range list {
+			a.registerDemoApp(org.ID)
+		}
+		return err
+	}
 	s := orgs.Settings{LoginURL: a.demo.LoginURL(), IdPEntityID: a.demo.EntityID(), Certificate: a.demo.CertificatePEM(), SignedAssertions: true, AllowIdPInitiated: true}
 	return a.preconfigure(ctx, Org{Slug: "acme", Name: "Acme Corp", Admin: demoAdmin}, s)
+}
+
+// printDemo tells the operator where the demo IdP is.
+func (a *App) printDemo() {
+	if a.demo == nil {
+		return
+	}
+	fmt.Printf("orgsso: demo IdP at %s/demo-idp/ (Login URL %s)\n", a.base, a.demo.LoginURL())
+	if ms := a.demo.MetadataServer(); ms != nil {
+		fmt.Printf("orgsso: demo IdP metadata over https at %s (its own CA; only this app's demo fetcher trusts it)\n", ms.URL())
+	}
 }
 
 type demoValues struct{ LoginURL, Certificate, MyAppsURL, AppsURL string }
@@ -72,4 +106,33 @@ func demoKey(ctx context.Context, db *sql.DB, now time.Time) (*certs.KeyPair, er
 		return nil, err
 	}
 	return certs.LoadKeyPair([]byte(s.Cert), []byte(s.Key))
+}
+
+// demoDefaults fills in what the demo IdP's Login URL implies, as an Entra Login URL
+// names its tenant: the IdP Entity ID and, as FromAzure derives Entra's, the Logout URL.
+func (a *App) demoDefaults(s orgs.Settings) orgs.Settings {
+	if a.demo != nil && strings.TrimSpace(s.LoginURL) == a.demo.LoginURL() && s.IdPEntityID == "" {
+		s.IdPEntityID = a.demo.EntityID()
+		if s.LogoutURL == "" {
+			s.LogoutURL = a.demo.LogoutURL()
+		}
+	}
+	return s
+}
+
+// keyOnce returns the random key stored under name, making it on first start (whichever
+// process wins a race, every one uses the stored key).
+func keyOnce(ctx context.Context, db *sql.DB, name string, make func() (string, error)) (string, error) {
+	var v string
+	if ok, err := load(ctx, db, name, &v); ok || err != nil {
+		return v, err
+	}
+	v, err := make()
+	if err == nil {
+		err = store(ctx, db, name, v, true)
+	}
+	if err == nil {
+		_, err = load(ctx, db, name, &v)
+	}
+	return v, err
 }

@@ -21,10 +21,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"reflect"
 	"time"
 
-	"github.com/ssokit/saml/internal/demoidp"
 	"github.com/ssokit/saml/sp/orgs"
 )
 
@@ -84,12 +82,7 @@ func run(o options, logger *slog.Logger) error {
 		return err
 	}
 	fmt.Printf("orgsso: open %s (database %s); admin sign-in %s / %s\n", o.BaseURL, o.DB, demoAdmin, admins[demoAdmin])
-	if app.demo != nil {
-		fmt.Printf("orgsso: demo IdP at %s/demo-idp/ (Login URL %s)\n", o.BaseURL, app.demo.LoginURL())
-		if ms := app.demo.MetadataServer(); ms != nil {
-			fmt.Printf("orgsso: demo IdP metadata over https at %s (its own CA; only this app's demo fetcher trusts it)\n", ms.URL())
-		}
-	}
+	app.printDemo()
 	go app.sso.Run(context.Background()) // keeps metadata URLs current
 	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(ln)
@@ -99,31 +92,16 @@ func run(o options, logger *slog.Logger) error {
 // certificate pasted into an organization stays valid across restarts), the demo
 // organization on first start, and the Entra organization from the flags.
 func setup(ctx context.Context, o options, db *sql.DB, now func() time.Time, logger *slog.Logger) (*App, error) {
-	var demo *demoidp.IdP
-	if !o.NoDemo {
-		var err error
-		if demo, err = newDemo(ctx, db, o.BaseURL, now); err != nil {
-			return nil, err
-		}
-		if err = startDemoMetadata(demo, o.DemoMetaAddr); err != nil {
-			return nil, err
-		}
+	demo, err := setupDemo(ctx, o, db, now)
+	if err != nil {
+		return nil, err
 	}
 	app, err := New(o.BaseURL, db, demo, now, logger)
+	if err == nil {
+		err = app.startDemo(ctx)
+	}
 	if err != nil {
 		return nil, err
-	}
-	list, err := app.store.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, org := range list {
-		app.registerDemoApp(org.ID)
-	}
-	if len(list) == 0 && demo != nil {
-		if err := app.seedDemo(ctx); err != nil {
-			return nil, err
-		}
 	}
 	if o.EntraLoginURL != "" {
 		if o.EntraCert == "" {
@@ -148,25 +126,14 @@ func setup(ctx context.Context, o options, db *sql.DB, now func() time.Time, log
 	return app, nil
 }
 
-// preconfigure creates the organization if needed and saves s as its pending
-// configuration unless it is that already. It is the operator's command line, so it
-// writes the store itself instead of going through an admin's request.
+// preconfigure is the operator's organization: created if needed, s saved as its
+// pending configuration unless it is that already (sp/orgs's Preconfigure).
 func (a *App) preconfigure(ctx context.Context, org Org, s orgs.Settings) error {
-	s, err := orgs.Validate(s, a.now())
-	if cur, _ := getOrg(ctx, a.db, org.Slug); err == nil && cur == nil {
-		err = a.addOrg(ctx, org)
-	}
-	if err != nil {
+	if err := orgs.Preconfigure(ctx, a.store, org.Slug, s, "command line", a.now()); err != nil {
 		return err
 	}
-	o, err := a.store.Get(ctx, org.Slug)
-	if err != nil || (o.Pending != nil && reflect.DeepEqual(o.Pending.Settings, s)) {
+	if cur, err := getOrg(ctx, a.db, org.Slug); err != nil || cur != nil {
 		return err
 	}
-	n := 1
-	if o.Pending != nil {
-		n = o.Pending.Number + 1
-	}
-	o.Pending = &orgs.Version{Number: n, Settings: s, ChangedAt: a.now(), ChangedBy: "command line"}
-	return a.store.Update(ctx, o)
+	return a.addOrg(ctx, org)
 }

@@ -100,9 +100,7 @@ func (a *App) serveOrg(w http.ResponseWriter, r *http.Request, o *Org) {
 			}
 		}
 	}
-	if p["Session"] = sess; a.demo != nil {
-		p["MyAppsURL"] = a.demo.MyAppsURL()
-	}
+	p["Session"], p["Demo"] = sess, a.demoValues()
 	w.Header().Set("Cache-Control", "no-store")
 	a.render(w, http.StatusOK, "member", p)
 }
@@ -110,15 +108,7 @@ func (a *App) serveOrg(w http.ResponseWriter, r *http.Request, o *Org) {
 // memberOf is what the member page shows later, read with the library's Entra accessors.
 func memberOf(a *assertion.Assertion) *Member {
 	groups, _ := a.Groups() // nil on overage: the page then shows the groups.link claim
-	return &Member{ObjectID: a.ObjectID(), Email: a.Email(), Groups: groups, Claims: claimsOf(a)}
-}
-
-func claimsOf(a *assertion.Assertion) []Claim {
-	var out []Claim
-	for _, name := range a.AttributeNames {
-		out = append(out, Claim{name, a.Attributes[name].Values})
-	}
-	return out
+	return &Member{ObjectID: a.ObjectID(), Email: a.Email(), Groups: groups, Claims: orgs.Claims(a)}
 }
 
 // settingsPage is the SSO settings page: the values to copy into the IdP, the form
@@ -129,8 +119,8 @@ type settingsPage struct {
 	Errors map[string]string
 	Flash  string
 	Demo   *demoValues
-	Result *orgs.Test // the pending version's last test
-	Claims []Claim    // what the IdP signed in that test
+	Result *orgs.Test   // the pending version's last test
+	Claims []orgs.Claim // what the IdP signed in that test
 	// Trust is what members are verified against: signer notices, expiry banners.
 	Trust           *orgs.Trust
 	DemoMetadataURL string // the demo IdP's App Federation Metadata Url for this org
@@ -152,9 +142,7 @@ func (a *App) showSettings(w http.ResponseWriter, r *http.Request, o *Org, statu
 		return
 	}
 	if pv := v.Org.Pending; pv != nil && pv.LastTest != nil {
-		if p.Result = pv.LastTest; p.Result.Diagnosis.Signed != nil {
-			p.Claims = claimsOf(p.Result.Diagnosis.Signed)
-		}
+		p.Result, p.Claims = pv.LastTest, orgs.Claims(pv.LastTest.Diagnosis.Signed)
 	}
 	if edit != nil {
 		edit(p)
@@ -169,17 +157,8 @@ func (a *App) serveSettings(w http.ResponseWriter, r *http.Request, o *Org) {
 // updateAndTest saves the form as the pending configuration and sends the admin's
 // browser to the IdP; sp/orgs diagnoses the answer and sends the admin back here.
 func (a *App) updateAndTest(w http.ResponseWriter, r *http.Request, o *Org) {
-	f := r.PostFormValue
-	s := orgs.Settings{LoginURL: f(orgs.FieldLoginURL), Certificate: f(orgs.FieldCertificate), IdPEntityID: f(orgs.FieldIdPEntityID), LogoutURL: f(orgs.FieldLogoutURL), MetadataURL: f(orgs.FieldMetadataURL),
-		SignedAssertions: f("signed_assertions") != "", AllowIdPInitiated: f("allow_idp_initiated") != "", AllowedEmailDomains: []string{f(orgs.FieldAllowedEmailDomains)}}
-	if a.demo != nil && strings.TrimSpace(s.LoginURL) == a.demo.LoginURL() && s.IdPEntityID == "" {
-		s.IdPEntityID = a.demo.EntityID() // as Entra's Login URL names its tenant
-		if s.LogoutURL == "" {
-			s.LogoutURL = a.demo.LogoutURL() // as FromAzure derives Entra's
-		}
-	}
-	version, _ := strconv.Atoi(f("version"))
-	_, err := a.sso.Save(r, o.Slug, s, version)
+	s, version := orgs.SettingsFromForm(r)
+	_, err := a.sso.Save(r, o.Slug, a.demoDefaults(s), version)
 	if err == nil {
 		err = a.sso.StartTest(w, r, o.Slug)
 	}
@@ -194,7 +173,7 @@ func (a *App) updateAndTest(w http.ResponseWriter, r *http.Request, o *Org) {
 }
 
 func (a *App) enable(w http.ResponseWriter, r *http.Request, o *Org) {
-	version, _ := strconv.Atoi(r.PostFormValue("version"))
+	version, _ := strconv.Atoi(r.PostFormValue(orgs.FieldVersion))
 	_, err := a.sso.Enable(r, o.Slug, version)
 	a.adminError(w, r, o, err)
 }

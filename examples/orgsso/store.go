@@ -2,20 +2,20 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ssokit/saml/sp/orgs"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 )
 
 // The app's own data lives beside sp/orgs's tables (sqlstore) in the same SQLite file,
 // as JSON under keys: "org/<slug>" (name, admin), "member/<slug>/<NameID>" (the last
-// sign-in), and its keys.
+// sign-in) and "demo_idp_key". sqlstore keeps the cookie key.
 
 func openDB(path string) (*sql.DB, error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
@@ -73,37 +73,5 @@ type Member struct {
 	LastLogin       time.Time
 }
 
-type Claim struct {
-	Name   string
-	Values []string
-}
-
-// keyOnce returns the random key stored under name, making it on first start (whichever
-// process wins a race, every one uses the stored key).
-func keyOnce(ctx context.Context, db *sql.DB, name string, make func() (string, error)) (string, error) {
-	var v string
-	if ok, err := load(ctx, db, name, &v); ok || err != nil {
-		return v, err
-	}
-	v, err := make()
-	if err == nil {
-		err = store(ctx, db, name, v, true)
-	}
-	if err == nil {
-		_, err = load(ctx, db, name, &v)
-	}
-	return v, err
-}
-
-// cookieKey signs every cookie of the app and of sp/orgs, so sessions survive a restart.
-func cookieKey(ctx context.Context, db *sql.DB) ([]byte, error) {
-	v, err := keyOnce(ctx, db, "cookie_key", func() (string, error) {
-		b := make([]byte, 32)
-		_, err := rand.Read(b)
-		return hex.EncodeToString(b), err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return hex.DecodeString(v)
-}
+// Claim is an attribute as the member page lists it.
+type Claim = orgs.Claim

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ssokit/saml/assertion"
+	"github.com/ssokit/saml/sp/orgs/sqlstore"
 )
 
 // TestStoreSurvivesReopen writes every kind of the app's own records, closes the
@@ -30,7 +32,7 @@ func TestStoreSurvivesReopen(t *testing.T) {
 	if err := store(ctx, db, "member/acme/adele@contoso.example", member, false); err != nil {
 		t.Fatal(err)
 	}
-	key, err := cookieKey(ctx, db)
+	key, err := cookieKey(t, db)
 	if err != nil || len(key) != 32 {
 		t.Fatalf("cookie key %x, %v", key, err)
 	}
@@ -47,12 +49,21 @@ func TestStoreSurvivesReopen(t *testing.T) {
 	if got := new(Member); !must(load(ctx, db, "member/acme/adele@contoso.example", got)) || !reflect.DeepEqual(got, member) {
 		t.Errorf("member after reopen:\n got %+v\nwant %+v", got, member)
 	}
-	if key2, err := cookieKey(ctx, db); err != nil || !bytes.Equal(key, key2) {
+	if key2, err := cookieKey(t, db); err != nil || !bytes.Equal(key, key2) {
 		t.Errorf("cookie key changed across reopen: %x → %x (%v)", key, key2, err)
 	}
 	if o, err := getOrg(ctx, db, "nope"); o != nil || err != nil {
 		t.Errorf("unknown org: %v, %v", o, err)
 	}
+}
+
+// cookieKey is the app's cookie key, which sqlstore keeps in the database.
+func cookieKey(t *testing.T, db *sql.DB) ([]byte, error) {
+	st, err := sqlstore.Open(t.Context(), db, sqlstore.Options{Dialect: sqlstore.SQLite})
+	if err != nil {
+		return nil, err
+	}
+	return st.CookieKey(t.Context())
 }
 
 // TestAppRestartKeepsDemoIdPKeyAndEnabledOrg: after a restart the demo IdP signs with the
