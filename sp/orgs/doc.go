@@ -41,7 +41,11 @@
 //
 // The settings page shows Manager.Get (pending and active versions, the last test's full
 // sp.Diagnosis), Manager.Endpoints (the ACS URL and SP Entity ID to copy into Entra) and
-// Manager.SignIns (recent sign-ins, member failures included).
+// Manager.SignIns (recent sign-ins, member failures included). SettingsFromForm reads a
+// settings form whose inputs use the Field* names; Claims and MemberOf show what an IdP
+// asserted; Manager.CheckSameOrigin guards the app's own forms; Preconfigure seeds an
+// organization from the operator's configuration; sqlstore's Store.CookieKey is a
+// CookieKey shared by every server over one database.
 //
 // # Lifecycle
 //

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ssokit/saml/assertion"
@@ -61,6 +62,15 @@ type Claim struct {
 	Values []string
 }
 
+// ShortName is Name without the namespace of a claim URI, for display:
+// "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups" is "groups".
+func (c Claim) ShortName() string {
+	if i := strings.LastIndexByte(c.Name, '/'); i >= 0 && i < len(c.Name)-1 {
+		return c.Name[i+1:]
+	}
+	return c.Name
+}
+
 // Claims lists a's attributes in the order the IdP sent them: what a member page or a
 // passed test shows ("Claims received"). Nil for a nil assertion.
 func Claims(a *assertion.Assertion) []Claim {
@@ -72,4 +82,23 @@ func Claims(a *assertion.Assertion) []Claim {
 		out = append(out, Claim{name, a.Attributes[name].Values})
 	}
 	return out
+}
+
+// Member is what a member page shows of a sign-in, read with package assertion's Entra
+// accessors: the object ID, e-mail and groups (or, when the user is in more groups than
+// Entra puts in a token, the Microsoft Graph link to them), and every attribute. It
+// marshals to JSON, for an app to keep the last sign-in.
+type Member struct {
+	ObjectID, Email string
+	Groups          []string
+	GroupsLink      string `json:",omitempty"` // set on a groups overage instead of Groups
+	Claims          []Claim
+	LastLogin       time.Time
+}
+
+// MemberOf is the Member view of a, signed in at.
+func MemberOf(a *assertion.Assertion, at time.Time) *Member {
+	groups, _ := a.Groups() // nil on overage
+	link, _ := a.GroupsOverage()
+	return &Member{ObjectID: a.ObjectID(), Email: a.Email(), Groups: groups, GroupsLink: link, Claims: Claims(a), LastLogin: at}
 }

@@ -83,7 +83,61 @@ func TestClaims(t *testing.T) {
 	if got := orgs.Claims(a); !reflect.DeepEqual(got, want) {
 		t.Errorf("Claims = %v, want %v", got, want)
 	}
+	for name, short := range map[string]string{assertion.ClaimGroups: "groups", "email": "email", "urn:x/": "urn:x/"} {
+		if got := (orgs.Claim{Name: name}).ShortName(); got != short {
+			t.Errorf("ShortName of %q = %q, want %q", name, got, short)
+		}
+	}
 	if orgs.Claims(nil) != nil {
 		t.Error("Claims(nil) is not nil")
+	}
+}
+
+// MemberOf reads Entra's claims, and on a groups overage the link instead of groups.
+func TestMemberOf(t *testing.T) {
+	attrs := func(kv ...string) *assertion.Assertion {
+		a := &assertion.Assertion{Attributes: map[string]assertion.Attribute{}}
+		for i := 0; i < len(kv); i += 2 {
+			a.AttributeNames = append(a.AttributeNames, kv[i])
+			a.Attributes[kv[i]] = assertion.Attribute{Name: kv[i], Values: append(a.Attributes[kv[i]].Values, kv[i+1])}
+		}
+		return a
+	}
+	a := attrs(assertion.ClaimObjectID, "oid", assertion.ClaimEmail, "adele@contoso.example", assertion.ClaimGroups, "g1")
+	m := orgs.MemberOf(a, samltest.Now)
+	want := &orgs.Member{ObjectID: "oid", Email: "adele@contoso.example", Groups: []string{"g1"}, Claims: orgs.Claims(a), LastLogin: samltest.Now}
+	if !reflect.DeepEqual(m, want) {
+		t.Errorf("MemberOf = %+v\nwant %+v", m, want)
+	}
+	over := orgs.MemberOf(attrs(assertion.ClaimGroupsLink, "https://graph.microsoft.com/v1.0/users/oid/getMemberObjects"), samltest.Now)
+	if over.Groups != nil || over.GroupsLink != "https://graph.microsoft.com/v1.0/users/oid/getMemberObjects" {
+		t.Errorf("overage: groups %v, link %q", over.Groups, over.GroupsLink)
+	}
+}
+
+// CheckSameOrigin is the admin actions' rule, for the app's own forms.
+func TestCheckSameOrigin(t *testing.T) {
+	m := newHarness(t).m
+	for _, c := range []struct {
+		name, method, origin, site string
+		ok                         bool
+	}{
+		{"same Origin", "POST", base, "", true},
+		{"Sec-Fetch-Site same-origin", "POST", "", "same-origin", true},
+		{"other Origin", "POST", "https://evil.example", "same-origin", false},
+		{"cross-site", "POST", "", "cross-site", false},
+		{"neither header", "POST", "", "", false},
+		{"GET", "GET", base, "", false},
+	} {
+		r := httptest.NewRequest(c.method, base+"/", nil)
+		if c.origin != "" {
+			r.Header.Set("Origin", c.origin)
+		}
+		if c.site != "" {
+			r.Header.Set("Sec-Fetch-Site", c.site)
+		}
+		if err := m.CheckSameOrigin(r); (err == nil) != c.ok || (err != nil && !errors.Is(err, orgs.ErrCrossOrigin)) {
+			t.Errorf("%s: %v", c.name, err)
+		}
 	}
 }
