@@ -1,37 +1,34 @@
 package main
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ssokit/saml/assertion"
 	"github.com/ssokit/saml/internal/demoidp"
+	"github.com/ssokit/saml/metadata"
 	"github.com/ssokit/saml/sp/orgs"
 	"github.com/ssokit/saml/sp/orgs/sqlstore"
 )
 
 // App is the multi-organization web app: its pages over sp/orgs.
 type App struct {
-	base, origin string
-	db           *sql.DB
-	store        orgs.Store
-	sso          *orgs.Manager
-	demo         *demoidp.IdP
-	now          func() time.Time
-	log          *slog.Logger
-	key          []byte
-	mux          *http.ServeMux
+	base  string // checked by orgs.New
+	db    *sql.DB
+	store orgs.Store
+	sso   *orgs.Manager
+	demo  *demoidp.IdP
+	now   func() time.Time
+	log   *slog.Logger
+	mux   *http.ServeMux
 }
 
 // admins are the demo's admin accounts and their passwords (shown on its sign-in page).
@@ -42,31 +39,23 @@ const demoAdmin = "admin@orgsso.example"
 
 // New returns the app at baseURL (every SP Entity ID and ACS URL starts with it) over
 // the SQLite database db, with the demo IdP mounted at baseURL/demo-idp/ unless nil.
-func New(baseURL string, db *sql.DB, demo *demoidp.IdP, now func() time.Time, logger *slog.Logger) (*App, error) {
-	u, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("base URL %q must be an absolute http(s) URL", baseURL)
-	}
-	a := &App{base: u.String(), origin: u.Scheme + "://" + u.Host, db: db, demo: demo, now: now, log: logger, mux: http.NewServeMux()}
-	st, err := sqlstore.Open(bgCtx, db, sqlstore.Options{Dialect: sqlstore.SQLite})
+// fetcher gets metadata URLs (nil: sp/orgs's default).
+func New(baseURL string, db *sql.DB, demo *demoidp.IdP, fetcher metadata.Getter, now func() time.Time, logger *slog.Logger) (*App, error) {
+	a := &App{base: strings.TrimSuffix(baseURL, "/"), db: db, demo: demo, now: now, log: logger, mux: http.NewServeMux()}
+	st, err := sqlstore.Open(context.Background(), db, sqlstore.Options{Dialect: sqlstore.SQLite})
+	var key []byte // signs sp/orgs's cookies
 	if err == nil {
 		a.store = st
-		a.key, err = st.CookieKey(bgCtx) // signs every cookie of the app and of sp/orgs
+		key, err = st.CookieKey(context.Background())
 	}
-	if err != nil {
-		return nil, err
-	}
-	fetcher, err := metadataFetcher(demo) // the demo IdP's metadata server, and the default Fetcher for the rest
 	if err != nil {
 		return nil, err
 	}
 	a.sso, err = orgs.New(orgs.Config{
-		Store: a.store, BaseURL: a.base, CookieKey: a.key, Now: a.now, Logger: a.log, MetadataFetcher: fetcher,
+		Store: a.store, BaseURL: a.base, CookieKey: key, Now: a.now, Logger: a.log, MetadataFetcher: fetcher,
 		Authorize: a.authorize,
 		OnLogin: func(w http.ResponseWriter, r *http.Request, o *orgs.Org, as *assertion.Assertion, returnTo string) error {
-			m := memberOf(as)
-			m.LastLogin = a.now()
-			if err := store(r.Context(), a.db, "member/"+o.ID+"/"+as.NameID.Value, m, false); err != nil {
+			if err := store(r.Context(), a.db, "member/"+o.ID+"/"+as.NameID.Value, orgs.MemberOf(as, a.now())); err != nil {
 				return err
 			}
 			if err := a.sso.StartSession(w, r, o.ID, as); err != nil {
@@ -85,17 +74,14 @@ func New(baseURL string, db *sql.DB, demo *demoidp.IdP, now func() time.Time, lo
 
 func (a *App) routes() {
 	m := a.mux
-	if a.demo != nil {
-		m.Handle("/demo-idp/", a.demo) // the demo IdP
-	}
 	m.Handle("/organizations/{org}/saml/", a.sso.Handler())
-	m.HandleFunc("GET /{$}", a.serveHome)
+	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { a.home(w, r, http.StatusOK, "", "", "") })
 	m.HandleFunc("POST /{$}", a.createOrg)
 	m.HandleFunc("GET /admin/login", a.serveAdminLogin)
 	m.HandleFunc("POST /admin/login", a.adminLogin)
 	m.HandleFunc("POST /admin/logout", a.adminLogout)
 	m.HandleFunc("GET /organizations/{org}", a.withOrg(a.serveOrg))
-	m.HandleFunc("GET /organizations/{org}/settings/sso", a.withOrg(a.serveSettings))
+	m.HandleFunc("GET /organizations/{org}/settings/sso", a.withOrg(func(w http.ResponseWriter, r *http.Request, o *Org) { a.showSettings(w, r, o, http.StatusOK, nil) }))
 	m.HandleFunc("POST /organizations/{org}/settings/sso", a.withOrg(a.updateAndTest))
 	m.HandleFunc("POST /organizations/{org}/settings/sso/enable", a.withOrg(a.enable))
 	m.HandleFunc("POST /organizations/{org}/settings/sso/disable", a.withOrg(a.disable))
@@ -104,9 +90,11 @@ func (a *App) routes() {
 // ServeHTTP refuses the app's own form posts from other sites (sp/orgs checks its admin
 // actions itself; the ACS and the demo IdP take cross-site posts).
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && (r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/admin/")) && r.Header.Get("Origin") != a.origin && r.Header.Get("Sec-Fetch-Site") != "same-origin" {
-		http.Error(w, "Form posted from another origin ("+r.Header.Get("Origin")+"); this app is at "+a.origin+" (its -base-url). Open it there.", http.StatusForbidden)
-		return
+	if r.Method == http.MethodPost && (r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/admin/")) {
+		if err := a.sso.CheckSameOrigin(r); err != nil {
+			http.Error(w, "Refused: "+err.Error()+" (its -base-url). Open it there.", http.StatusForbidden)
+			return
+		}
 	}
 	a.mux.ServeHTTP(w, r)
 }
@@ -137,29 +125,23 @@ func (a *App) authorize(r *http.Request, org string, _ orgs.Action) (string, err
 	return admin, nil
 }
 
+// adminCookie holds a random session ID; the session is stored under "admin/<ID>".
 const adminCookie = "orgsso-admin"
 
-func (a *App) mac(v string) string {
-	m := hmac.New(sha256.New, a.key)
-	m.Write([]byte("orgsso admin|" + v))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+type adminSession struct {
+	Email string
+	Until time.Time
 }
 
-// signedInAdmin reads the admin session cookie: "email|expiry|mac".
+// signedInAdmin is the admin whose unexpired session the request's cookie names.
 func (a *App) signedInAdmin(r *http.Request) string {
-	c, err := r.Cookie(adminCookie)
-	if err != nil {
-		return ""
+	var s adminSession
+	if c, err := r.Cookie(adminCookie); err == nil {
+		if ok, _ := load(r.Context(), a.db, "admin/"+c.Value, &s); ok && a.now().Before(s.Until) {
+			return s.Email
+		}
 	}
-	i := strings.LastIndexByte(c.Value, '|')
-	if i < 0 || !hmac.Equal([]byte(c.Value[i+1:]), []byte(a.mac(c.Value[:i]))) {
-		return ""
-	}
-	email, exp, _ := strings.Cut(c.Value[:i], "|")
-	if sec, _ := strconv.ParseInt(exp, 10, 64); a.now().Unix() >= sec {
-		return ""
-	}
-	return email
+	return ""
 }
 
 func (a *App) adminLogin(w http.ResponseWriter, r *http.Request) {
@@ -168,8 +150,12 @@ func (a *App) adminLogin(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusUnauthorized, "adminlogin", map[string]any{"Error": "Wrong e-mail or password.", "Next": r.PostFormValue("next"), "Admins": admins})
 		return
 	}
-	v := email + "|" + strconv.FormatInt(a.now().Add(8*time.Hour).Unix(), 10)
-	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: v + "|" + a.mac(v), Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(a.base, "https:")})
+	id := rand.Text() // 128 random bits
+	if err := store(r.Context(), a.db, "admin/"+id, adminSession{email, a.now().Add(8 * time.Hour)}); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(a.base, "https:")})
 	next := r.PostFormValue("next") // a path on this site only: not //host, not /\host
 	if !strings.HasPrefix(next, "/") || len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
 		next = "/"

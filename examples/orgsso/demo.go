@@ -13,6 +13,7 @@ import (
 
 	"github.com/ssokit/saml/certs"
 	"github.com/ssokit/saml/internal/demoidp"
+	"github.com/ssokit/saml/metadata"
 	"github.com/ssokit/saml/sp/orgs"
 )
 
@@ -26,16 +27,21 @@ func newDemo(ctx context.Context, db *sql.DB, baseURL string, now func() time.Ti
 	return demoidp.New(demoidp.Config{BaseURL: strings.TrimSuffix(baseURL, "/") + "/demo-idp", Key: key, Now: now})
 }
 
-// setupDemo is the demo IdP with its https metadata server, nil with -no-demo-idp.
-func setupDemo(ctx context.Context, o options, db *sql.DB, now func() time.Time) (*demoidp.IdP, error) {
+// setupDemo is the demo IdP with its https metadata server and the app's metadata
+// fetcher that trusts that server alone; nils with -no-demo-idp.
+func setupDemo(ctx context.Context, o options, db *sql.DB, now func() time.Time) (*demoidp.IdP, metadata.Getter, error) {
 	if o.NoDemo {
-		return nil, nil
+		return nil, nil, nil
 	}
 	demo, err := newDemo(ctx, db, o.BaseURL, now)
 	if err == nil {
 		err = startDemoMetadata(demo, o.DemoMetaAddr)
 	}
-	return demo, err
+	if err != nil {
+		return nil, nil, err
+	}
+	fetcher, err := metadataFetcher(demo)
+	return demo, fetcher, err
 }
 
 // startDemo registers every organization with the demo IdP (as an Entra admin creates
@@ -44,6 +50,7 @@ func (a *App) startDemo(ctx context.Context) error {
 	if a.demo == nil {
 		return nil
 	}
+	a.mux.Handle("/demo-idp/", a.demo)
 	list, err := a.store.List(ctx)
 	if err != nil || len(list) > 0 {
 		for _, org := range list {
@@ -128,8 +135,12 @@ func keyOnce(ctx context.Context, db *sql.DB, name string, make func() (string, 
 		return v, err
 	}
 	v, err := make()
+	var b []byte
 	if err == nil {
-		err = store(ctx, db, name, v, true)
+		b, err = json.Marshal(v)
+	}
+	if err == nil { // only if there is nothing there yet
+		_, err = db.ExecContext(ctx, `INSERT INTO app_data (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, name, string(b))
 	}
 	if err == nil {
 		_, err = load(ctx, db, name, &v)

@@ -5,10 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ssokit/saml/sp/orgs"
 )
@@ -25,8 +23,7 @@ func postSettings(t *testing.T, ts *testServer, form url.Values) *httptest.Respo
 	req := httptest.NewRequest(http.MethodPost, ts.srv.URL+"/organizations/acme/settings/sso", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", ts.srv.URL)
-	v := demoAdmin + "|" + strconv.FormatInt(fixedNow.Add(time.Hour).Unix(), 10)
-	req.AddCookie(&http.Cookie{Name: adminCookie, Value: v + "|" + ts.app.mac(v)})
+	req.AddCookie(ts.adminSession(demoAdmin))
 	rec := httptest.NewRecorder()
 	ts.app.ServeHTTP(rec, req)
 	return rec

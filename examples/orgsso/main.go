@@ -12,6 +12,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -40,14 +41,14 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.Addr, "addr", env("ORGSSO_ADDR", "127.0.0.1:8080"), "listen address (ORGSSO_ADDR)")
-	flag.StringVar(&o.BaseURL, "base-url", env("ORGSSO_BASE_URL", ""), "external base URL, e.g. https://sso.example.com (ORGSSO_BASE_URL); default http://<addr>")
-	flag.StringVar(&o.DB, "db", env("ORGSSO_DB", "orgsso.db"), "SQLite database file (ORGSSO_DB)")
-	flag.StringVar(&o.EntraLoginURL, "entra-login-url", env("ORGSSO_ENTRA_LOGIN_URL", ""), "Entra Login URL to preconfigure an organization with (ORGSSO_ENTRA_LOGIN_URL)")
-	flag.StringVar(&o.EntraCert, "entra-cert", env("ORGSSO_ENTRA_CERT", ""), "file with Entra's Certificate (Base64) for -entra-login-url (ORGSSO_ENTRA_CERT)")
-	flag.StringVar(&o.EntraOrg, "entra-org", env("ORGSSO_ENTRA_ORG", "contoso"), "organization ID for -entra-login-url (ORGSSO_ENTRA_ORG)")
+	flag.StringVar(&o.Addr, "addr", cmp.Or(os.Getenv("ORGSSO_ADDR"), "127.0.0.1:8080"), "listen address (ORGSSO_ADDR)")
+	flag.StringVar(&o.BaseURL, "base-url", cmp.Or(os.Getenv("ORGSSO_BASE_URL"), ""), "external base URL, e.g. https://sso.example.com (ORGSSO_BASE_URL); default http://<addr>")
+	flag.StringVar(&o.DB, "db", cmp.Or(os.Getenv("ORGSSO_DB"), "orgsso.db"), "SQLite database file (ORGSSO_DB)")
+	flag.StringVar(&o.EntraLoginURL, "entra-login-url", cmp.Or(os.Getenv("ORGSSO_ENTRA_LOGIN_URL"), ""), "Entra Login URL to preconfigure an organization with (ORGSSO_ENTRA_LOGIN_URL)")
+	flag.StringVar(&o.EntraCert, "entra-cert", cmp.Or(os.Getenv("ORGSSO_ENTRA_CERT"), ""), "file with Entra's Certificate (Base64) for -entra-login-url (ORGSSO_ENTRA_CERT)")
+	flag.StringVar(&o.EntraOrg, "entra-org", cmp.Or(os.Getenv("ORGSSO_ENTRA_ORG"), "contoso"), "organization ID for -entra-login-url (ORGSSO_ENTRA_ORG)")
 	flag.BoolVar(&o.NoDemo, "no-demo-idp", os.Getenv("ORGSSO_NO_DEMO_IDP") != "", "do not mount the demo IdP at /demo-idp/ (ORGSSO_NO_DEMO_IDP)")
-	flag.StringVar(&o.DemoMetaAddr, "demo-metadata-addr", env("ORGSSO_DEMO_METADATA_ADDR", DefaultDemoMetadataAddr), "loopback address where the demo IdP serves its App Federation Metadata Url over https (ORGSSO_DEMO_METADATA_ADDR)")
+	flag.StringVar(&o.DemoMetaAddr, "demo-metadata-addr", cmp.Or(os.Getenv("ORGSSO_DEMO_METADATA_ADDR"), DefaultDemoMetadataAddr), "loopback address where the demo IdP serves its App Federation Metadata Url over https (ORGSSO_DEMO_METADATA_ADDR)")
 	flag.Parse()
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -55,13 +56,6 @@ func main() {
 		logger.Error("orgsso", "err", err)
 		os.Exit(1)
 	}
-}
-
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 func run(o options, logger *slog.Logger) error {
@@ -84,19 +78,18 @@ func run(o options, logger *slog.Logger) error {
 	fmt.Printf("orgsso: open %s (database %s); admin sign-in %s / %s\n", o.BaseURL, o.DB, demoAdmin, admins[demoAdmin])
 	app.printDemo()
 	go app.sso.Run(context.Background()) // keeps metadata URLs current
-	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
-	return srv.Serve(ln)
+	return (&http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 }
 
 // setup builds the app over db: the demo IdP (its key kept in the database, so the
 // certificate pasted into an organization stays valid across restarts), the demo
 // organization on first start, and the Entra organization from the flags.
 func setup(ctx context.Context, o options, db *sql.DB, now func() time.Time, logger *slog.Logger) (*App, error) {
-	demo, err := setupDemo(ctx, o, db, now)
+	demo, fetcher, err := setupDemo(ctx, o, db, now)
 	if err != nil {
 		return nil, err
 	}
-	app, err := New(o.BaseURL, db, demo, now, logger)
+	app, err := New(o.BaseURL, db, demo, fetcher, now, logger)
 	if err == nil {
 		err = app.startDemo(ctx)
 	}

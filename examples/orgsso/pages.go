@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -8,18 +9,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ssokit/saml/assertion"
 	"github.com/ssokit/saml/sp"
 	"github.com/ssokit/saml/sp/orgs"
 )
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$`)
 
-// serveHome lists the organizations; signed-in admins create new ones.
-func (a *App) serveHome(w http.ResponseWriter, r *http.Request) {
-	a.home(w, r, http.StatusOK, "", "", "")
-}
-
+// home lists the organizations; signed-in admins create new ones.
 func (a *App) home(w http.ResponseWriter, r *http.Request, status int, slug, name, msg string) {
 	list, err := a.store.List(r.Context())
 	var rows []map[string]any
@@ -40,10 +36,8 @@ func (a *App) home(w http.ResponseWriter, r *http.Request, status int, slug, nam
 }
 
 func (a *App) createOrg(w http.ResponseWriter, r *http.Request) {
-	slug, name := strings.ToLower(strings.TrimSpace(r.PostFormValue("slug"))), strings.TrimSpace(r.PostFormValue("name"))
-	if name == "" {
-		name = slug
-	}
+	slug := strings.ToLower(strings.TrimSpace(r.PostFormValue("slug")))
+	name := cmp.Or(strings.TrimSpace(r.PostFormValue("name")), slug)
 	admin := a.signedInAdmin(r)
 	existing, err := getOrg(r.Context(), a.db, slug)
 	switch {
@@ -68,7 +62,7 @@ func (a *App) createOrg(w http.ResponseWriter, r *http.Request) {
 // addOrg creates an organization (with no SSO configuration yet) and, as an Entra admin
 // creates an Enterprise application, tells the demo IdP its Entity ID and Reply URL.
 func (a *App) addOrg(ctx context.Context, o Org) error {
-	if err := store(ctx, a.db, "org/"+o.Slug, o, false); err != nil {
+	if err := store(ctx, a.db, "org/"+o.Slug, o); err != nil {
 		return err
 	}
 	if err := a.store.Create(ctx, &orgs.Org{ID: o.Slug}); err != nil && !errors.Is(err, orgs.ErrExists) {
@@ -91,24 +85,13 @@ func (a *App) serveOrg(w http.ResponseWriter, r *http.Request, o *Org) {
 		http.Redirect(w, r, "/organizations/"+o.Slug+"/saml/login?returnTo=/organizations/"+o.Slug, http.StatusFound)
 		return
 	}
-	m := &Member{}
+	m := new(Member)
 	if ok, _ := load(r.Context(), a.db, "member/"+o.Slug+"/"+sess.NameID, m); ok {
 		p["Member"] = m
-		for _, c := range m.Claims {
-			if c.Name == assertion.ClaimGroupsLink {
-				p["GroupsLink"] = c.Values[0]
-			}
-		}
 	}
 	p["Session"], p["Demo"] = sess, a.demoValues()
 	w.Header().Set("Cache-Control", "no-store")
 	a.render(w, http.StatusOK, "member", p)
-}
-
-// memberOf is what the member page shows later, read with the library's Entra accessors.
-func memberOf(a *assertion.Assertion) *Member {
-	groups, _ := a.Groups() // nil on overage: the page then shows the groups.link claim
-	return &Member{ObjectID: a.ObjectID(), Email: a.Email(), Groups: groups, Claims: orgs.Claims(a)}
 }
 
 // settingsPage is the SSO settings page: the values to copy into the IdP, the form
@@ -119,11 +102,15 @@ type settingsPage struct {
 	Errors map[string]string
 	Flash  string
 	Demo   *demoValues
-	Result *orgs.Test   // the pending version's last test
-	Claims []orgs.Claim // what the IdP signed in that test
+	Result *orgs.Test // the pending version's last test (the template lists its claims)
 	// Trust is what members are verified against: signer notices, expiry banners.
 	Trust           *orgs.Trust
 	DemoMetadataURL string // the demo IdP's App Federation Metadata Url for this org
+}
+
+// Field is what the form shows under the input named name.
+func (p *settingsPage) Field(name string) struct{ Name, Error, Warning string } {
+	return struct{ Name, Error, Warning string }{name, p.Errors[name], p.Warnings[name]}
 }
 
 func (a *App) showSettings(w http.ResponseWriter, r *http.Request, o *Org, status int, edit func(*settingsPage)) {
@@ -142,16 +129,12 @@ func (a *App) showSettings(w http.ResponseWriter, r *http.Request, o *Org, statu
 		return
 	}
 	if pv := v.Org.Pending; pv != nil && pv.LastTest != nil {
-		p.Result, p.Claims = pv.LastTest, orgs.Claims(pv.LastTest.Diagnosis.Signed)
+		p.Result = pv.LastTest
 	}
 	if edit != nil {
 		edit(p)
 	}
 	a.render(w, status, "settings", p)
-}
-
-func (a *App) serveSettings(w http.ResponseWriter, r *http.Request, o *Org) {
-	a.showSettings(w, r, o, http.StatusOK, nil)
 }
 
 // updateAndTest saves the form as the pending configuration and sends the admin's

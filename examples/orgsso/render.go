@@ -2,36 +2,20 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"embed"
 	"html/template"
 	"net/http"
 	"strings"
-)
 
-var bgCtx = context.Background()
+	"github.com/ssokit/saml/sp/orgs"
+)
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"join": strings.Join, "short": shortClaim, "fix": appFix,
-	"dict": func(kv ...any) map[string]any {
-		m := make(map[string]any, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i].(string)] = kv[i+1]
-		}
-		return m
-	},
+	"join": strings.Join, "fix": appFix, "claims": orgs.Claims,
 }).ParseFS(templateFS, "templates/*.html"))
-
-// shortClaim drops the namespace of a claim URI for display: ".../claims/groups" → "groups".
-func shortClaim(name string) string {
-	if i := strings.LastIndex(name, "/"); i >= 0 && i < len(name)-1 {
-		return name[i+1:]
-	}
-	return name
-}
 
 func (a *App) render(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -103,8 +102,7 @@ func TestRolloverThroughTheDemoMetadataURL(t *testing.T) {
 func sameOrigin(ts *testServer, path string) *http.Request {
 	r := httptest.NewRequest("POST", ts.srv.URL+path, nil)
 	r.Header.Set("Origin", ts.srv.URL)
-	v := demoAdmin + "|" + strconv.FormatInt(fixedNow.Add(time.Hour).Unix(), 10)
-	r.AddCookie(&http.Cookie{Name: adminCookie, Value: v + "|" + ts.app.mac(v)})
+	r.AddCookie(ts.adminSession(demoAdmin))
 	return r
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ssokit/saml/sp/orgs"
 
@@ -40,17 +39,12 @@ func load(ctx context.Context, db *sql.DB, key string, v any) (bool, error) {
 	return true, json.Unmarshal([]byte(s), v)
 }
 
-// store writes v under key; with once, only if there is nothing there yet.
-func store(ctx context.Context, db *sql.DB, key string, v any, once bool) error {
+// store writes v under key.
+func store(ctx context.Context, db *sql.DB, key string, v any) error {
 	b, err := json.Marshal(v)
-	if err != nil {
-		return err
+	if err == nil {
+		_, err = db.ExecContext(ctx, `INSERT INTO app_data (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, string(b))
 	}
-	q := `INSERT INTO app_data (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
-	if once {
-		q = `INSERT INTO app_data (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
-	}
-	_, err = db.ExecContext(ctx, q, key, string(b))
 	return err
 }
 
@@ -66,12 +60,7 @@ func getOrg(ctx context.Context, db *sql.DB, slug string) (*Org, error) {
 }
 
 // Member is what the member page shows of a member's last sign-in.
-type Member struct {
-	ObjectID, Email string
-	Groups          []string
-	Claims          []Claim
-	LastLogin       time.Time
-}
+type Member = orgs.Member
 
 // Claim is an attribute as the member page lists it.
 type Claim = orgs.Claim

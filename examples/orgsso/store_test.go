@@ -24,12 +24,12 @@ func TestStoreSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	org := Org{Slug: "acme", Name: "Acme Corp", Admin: demoAdmin}
-	if err := store(ctx, db, "org/acme", org, false); err != nil {
+	if err := store(ctx, db, "org/acme", org); err != nil {
 		t.Fatal(err)
 	}
 	member := &Member{ObjectID: "oid", Email: "adele@contoso.example", Groups: []string{"g1", "g2"},
 		Claims: []Claim{{Name: assertion.ClaimObjectID, Values: []string{"oid"}}}, LastLogin: fixedNow}
-	if err := store(ctx, db, "member/acme/adele@contoso.example", member, false); err != nil {
+	if err := store(ctx, db, "member/acme/adele@contoso.example", member); err != nil {
 		t.Fatal(err)
 	}
 	key, err := cookieKey(t, db)
