@@ -73,18 +73,17 @@ func New(baseURL string, db *sql.DB, demo *demoidp.IdP, fetcher metadata.Getter,
 }
 
 func (a *App) routes() {
-	m := a.mux
-	m.Handle("/organizations/{org}/saml/", a.sso.Handler())
-	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { a.home(w, r, http.StatusOK, "", "", "") })
-	m.HandleFunc("POST /{$}", a.createOrg)
-	m.HandleFunc("GET /admin/login", a.serveAdminLogin)
-	m.HandleFunc("POST /admin/login", a.adminLogin)
-	m.HandleFunc("POST /admin/logout", a.adminLogout)
-	m.HandleFunc("GET /organizations/{org}", a.withOrg(a.serveOrg))
-	m.HandleFunc("GET /organizations/{org}/settings/sso", a.withOrg(func(w http.ResponseWriter, r *http.Request, o *Org) { a.showSettings(w, r, o, http.StatusOK, nil) }))
-	m.HandleFunc("POST /organizations/{org}/settings/sso", a.withOrg(a.updateAndTest))
-	m.HandleFunc("POST /organizations/{org}/settings/sso/enable", a.withOrg(a.enable))
-	m.HandleFunc("POST /organizations/{org}/settings/sso/disable", a.withOrg(a.disable))
+	a.mux.Handle("/organizations/{org}/saml/", a.sso.Handler())
+	a.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { a.home(w, r, http.StatusOK, "", "", "") })
+	a.mux.HandleFunc("POST /{$}", a.createOrg)
+	a.mux.HandleFunc("GET /admin/login", a.serveAdminLogin)
+	a.mux.HandleFunc("POST /admin/login", a.adminLogin)
+	a.mux.HandleFunc("POST /admin/logout", a.adminLogout)
+	a.mux.HandleFunc("GET /organizations/{org}", a.withOrg(a.serveOrg))
+	a.mux.HandleFunc("GET /organizations/{org}/settings/sso", a.withOrg(func(w http.ResponseWriter, r *http.Request, o *Org) { a.showSettings(w, r, o, http.StatusOK, nil) }))
+	a.mux.HandleFunc("POST /organizations/{org}/settings/sso", a.withOrg(a.updateAndTest))
+	a.mux.HandleFunc("POST /organizations/{org}/settings/sso/enable", a.withOrg(a.enable))
+	a.mux.HandleFunc("POST /organizations/{org}/settings/sso/disable", a.withOrg(a.disable))
 }
 
 // ServeHTTP refuses the app's own form posts from other sites (sp/orgs checks its admin
@@ -167,7 +166,11 @@ func (a *App) serveAdminLogin(w http.ResponseWriter, r *http.Request) {
 	a.render(w, http.StatusOK, "adminlogin", map[string]any{"Next": r.URL.Query().Get("next"), "Admins": admins})
 }
 
+// adminLogout ends the stored session, so a copy of the cookie stops working too.
 func (a *App) adminLogout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(adminCookie); err == nil && a.signedInAdmin(r) != "" {
+		store(r.Context(), a.db, "admin/"+c.Value, adminSession{}) // expired
+	}
 	http.SetCookie(w, &http.Cookie{Name: adminCookie, Path: "/", MaxAge: -1})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -201,3 +201,26 @@ func TestUnsafeMetadataURLIsAFieldError(t *testing.T) {
 		t.Errorf("an unusable metadata URL was saved")
 	}
 }
+
+// Signing out ends the admin's stored session: a copy of the old cookie opens no admin page.
+func TestAdminSignOutEndsEveryCopyOfTheSession(t *testing.T) {
+	ts := newTestServer(t)
+	cookie := ts.adminSession(demoAdmin)
+	get := func() int {
+		req := httptest.NewRequest(http.MethodGet, ts.srv.URL+"/organizations/acme/settings/sso", nil)
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		ts.app.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := get(); code != http.StatusOK {
+		t.Fatalf("settings page while signed in: %d, want 200", code)
+	}
+	req := httptest.NewRequest(http.MethodPost, ts.srv.URL+"/admin/logout", nil)
+	req.Header.Set("Origin", ts.srv.URL)
+	req.AddCookie(cookie)
+	ts.app.ServeHTTP(httptest.NewRecorder(), req)
+	if code := get(); code == http.StatusOK {
+		t.Fatalf("settings page with a copy of the signed-out cookie: %d, want a refusal", code)
+	}
+}
