@@ -20,6 +20,8 @@ func FuzzOpenTestCookie(f *testing.F) {
 	payload, _, _ := strings.Cut(good, ".")
 	f.Add(name, good)
 	f.Add(name, good+"x")
+	f.Add(name, good[:10]+"\r"+good[10:])
+	f.Add(name, good[:len(good)-1]+"B")
 	f.Add("org.acme-req.-test", good)
 	f.Add(name, "eyJvIjoiYWNtZSJ9.")
 	f.Add(name, payload+".")
@@ -29,8 +31,8 @@ func FuzzOpenTestCookie(f *testing.F) {
 		if m.open(n, value, &st) != nil {
 			return
 		}
-		if p, _, _ := strings.Cut(value, "."); n != name || p != payload {
-			t.Fatalf("opened %q=%q, which this Manager never sealed", n, value)
+		if n != name || value != good {
+			t.Fatalf("opened %q=%q, which is not the one spelling this Manager sealed", n, value)
 		}
 	})
 }
