@@ -1,13 +1,14 @@
 package sp
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/ssokit/saml/internal/expiring"
 )
 
 // ReplayCache remembers the assertion IDs and AuthnRequest IDs already consumed.
@@ -52,10 +53,9 @@ type MemoryReplayCache struct {
 	// the real clock (a fixed clock in tests). Nil means time.Now.
 	Now func() time.Time
 
-	mu    sync.Mutex
-	max   int
-	seen  map[string]time.Time
-	order expiryHeap
+	mu   sync.Mutex
+	max  int
+	seen expiring.Map[struct{}] // Inclusive: see Remember
 }
 
 // NewMemoryReplayCache returns an in-memory ReplayCache holding at most maxEntries IDs;
@@ -68,7 +68,7 @@ func NewMemoryReplayCache(maxEntries int) *MemoryReplayCache {
 	if maxEntries <= 0 {
 		maxEntries = 100000
 	}
-	return &MemoryReplayCache{max: maxEntries, seen: make(map[string]time.Time)}
+	return &MemoryReplayCache{max: maxEntries, seen: expiring.Map[struct{}]{Inclusive: true}}
 }
 
 // Remember records key until the given time (inclusive), or returns an error wrapping
@@ -82,21 +82,18 @@ func (c *MemoryReplayCache) Remember(ctx context.Context, id string, until time.
 	}
 	// An ID is held through its until instant inclusive: the pipeline's windows accept
 	// a response at their closing instant, so forgetting it then would admit a replay.
-	for len(c.order) > 0 && c.order[0].until.Before(now) {
-		c.forgetFirst()
-	}
-	if exp, ok := c.seen[id]; ok && !exp.Before(now) {
+	c.seen.Expire(now)
+	if c.seen.Has(id, now) {
 		return errAlreadyRecorded
 	}
-	if len(c.order) >= c.max {
+	if c.seen.Len() >= c.max {
 		// Full of IDs still inside their windows. Forgetting one would let its response
 		// be replayed, and whoever can post many valid responses (any tenant's own IdP,
 		// when tenants share a cache) could flush the others' on purpose. Refuse instead:
 		// the SP fails closed with ErrUnavailable.
 		return errReplayCacheFull
 	}
-	c.seen[id] = until
-	heap.Push(&c.order, expiry{id: id, until: until})
+	c.seen.Put(id, struct{}{}, until, now, 0) // never evicts: the check above refused
 	return nil
 }
 
@@ -104,32 +101,7 @@ func (c *MemoryReplayCache) Remember(ctx context.Context, id string, until time.
 func (c *MemoryReplayCache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.seen)
-}
-
-func (c *MemoryReplayCache) forgetFirst() {
-	e := heap.Pop(&c.order).(expiry)
-	if c.seen[e.id].Equal(e.until) {
-		delete(c.seen, e.id)
-	}
-}
-
-type expiry struct {
-	id    string
-	until time.Time
-}
-
-type expiryHeap []expiry
-
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].until.Before(h[j].until) }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
-func (h *expiryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+	return c.seen.Len()
 }
 
 // Step 10: each verified assertion is accepted once, for as long as it could be, and

@@ -1,12 +1,12 @@
 package web
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/ssokit/saml/internal/expiring"
 	"github.com/ssokit/saml/sp"
 )
 
@@ -23,13 +23,7 @@ type MemoryRequestStore struct {
 	Max int
 
 	mu      sync.Mutex
-	entries map[string]memoryPending
-	order   expiryHeap // by expiry; items of taken entries linger until popped
-}
-
-type memoryPending struct {
-	req   PendingRequest
-	until time.Time
+	entries expiring.Map[PendingRequest]
 }
 
 func (m *MemoryRequestStore) now() time.Time {
@@ -39,74 +33,26 @@ func (m *MemoryRequestStore) now() time.Time {
 	return time.Now()
 }
 
-// Save implements RequestStore.
+// Save implements RequestStore. Each Save costs O(log n), full or not.
 func (m *MemoryRequestStore) Save(_ context.Context, relayState string, req PendingRequest, until time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.entries == nil {
-		m.entries = make(map[string]memoryPending)
-	}
 	limit := m.Max
 	if limit <= 0 {
 		limit = 100_000
 	}
-	now := m.now()
-	for len(m.order) > 0 && !now.Before(m.order[0].until) {
-		m.forgetFirst()
-	}
-	if _, ok := m.entries[relayState]; !ok {
-		for len(m.entries) >= limit {
-			m.forgetFirst()
-		}
-	}
-	m.entries[relayState] = memoryPending{req: req, until: until}
-	heap.Push(&m.order, expiry{id: relayState, until: until})
-	if len(m.order) > 2*limit {
-		// Taken and overwritten entries leave their heap items behind; drop them.
-		m.order = m.order[:0]
-		for k, e := range m.entries {
-			m.order = append(m.order, expiry{id: k, until: e.until})
-		}
-		heap.Init(&m.order)
-	}
+	m.entries.Put(relayState, req, until, m.now(), limit)
 	return nil
-}
-
-// forgetFirst pops the soonest-expiring heap item and deletes its entry, unless the
-// entry was since taken or saved again. Each Save costs O(log n), full or not.
-func (m *MemoryRequestStore) forgetFirst() {
-	e := heap.Pop(&m.order).(expiry)
-	if cur, ok := m.entries[e.id]; ok && cur.until.Equal(e.until) {
-		delete(m.entries, e.id)
-	}
 }
 
 // Take implements RequestStore.
 func (m *MemoryRequestStore) Take(_ context.Context, relayState string) (PendingRequest, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.entries[relayState]
-	delete(m.entries, relayState)
-	if !ok || !m.now().Before(e.until) {
+	req, ok := m.entries.Get(relayState, m.now())
+	m.entries.Delete(relayState)
+	if !ok {
 		return PendingRequest{}, fmt.Errorf("%w: no pending login is stored under RelayState %q (expired, already answered, or never started here)", sp.ErrInResponseTo, relayState)
 	}
-	return e.req, nil
-}
-
-type expiry struct {
-	id    string
-	until time.Time
-}
-
-type expiryHeap []expiry
-
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].until.Before(h[j].until) }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
-func (h *expiryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+	return req, nil
 }

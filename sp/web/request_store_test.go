@@ -36,8 +36,8 @@ func TestMemoryRequestStoreIsBounded(t *testing.T) {
 	for i := range 5 {
 		m.Save(ctx, fmt.Sprint("rs", i), PendingRequest{ID: fmt.Sprint("id", i)}, reqNow.Add(time.Duration(i+1)*time.Minute))
 	}
-	if len(m.entries) != 3 {
-		t.Fatalf("%d entries, want 3", len(m.entries))
+	if m.entries.Len() != 3 {
+		t.Fatalf("%d entries, want 3", m.entries.Len())
 	}
 	for i, kept := range []bool{false, false, true, true, true} {
 		_, err := m.Take(ctx, fmt.Sprint("rs", i))
@@ -58,12 +58,12 @@ func TestHandlersWithRequestStoreKeepIDOnServer(t *testing.T) {
 	if pc.ID != "" || pc.ReturnTo != "" {
 		t.Errorf("cookie carries %+v; with a RequestStore it should only bind the browser", pc)
 	}
-	if got := store.entries[relayState].req; got.ID != id || got.ReturnTo != "/reports" {
+	if got, _ := store.entries.Get(relayState, reqNow); got.ID != id || got.ReturnTo != "/reports" {
 		t.Errorf("store holds %+v, want ID %s", got, id)
 	}
 	// The ACS takes the entry (the stub response then fails validation).
 	w.do(w.h.ACS(), acsPost(relayState), c)
-	if _, ok := store.entries[relayState]; ok {
+	if store.entries.Has(relayState, reqNow) {
 		t.Error("ACS left the pending login in the store")
 	}
 	// Without the browser's cookie the stored entry is not enough.
@@ -95,7 +95,7 @@ func TestMemoryRequestStoreHeapStaysConsistentUnderChurn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(m.order) > 2*m.Max {
-		t.Errorf("heap holds %d items for a store of at most %d entries", len(m.order), m.Max)
+	if m.entries.Queued() > 2*m.Max {
+		t.Errorf("heap holds %d items for a store of at most %d entries", m.entries.Queued(), m.Max)
 	}
 }

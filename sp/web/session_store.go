@@ -1,11 +1,12 @@
 package web
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/ssokit/saml/internal/expiring"
 )
 
 // ErrNoSession is what a SessionStore's Load returns, wrapped or not, for a session it
@@ -44,13 +45,7 @@ type MemorySessionStore struct {
 	Max int
 
 	mu      sync.Mutex
-	entries map[string]memorySession
-	order   expiryHeap
-}
-
-type memorySession struct {
-	data  []byte
-	until time.Time
+	entries expiring.Map[[]byte]
 }
 
 func (m *MemorySessionStore) now() time.Time {
@@ -68,44 +63,16 @@ func (m *MemorySessionStore) Save(_ context.Context, id string, data []byte, unt
 func (m *MemorySessionStore) save(id string, data []byte, until time.Time, onlyIfPresent bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if onlyIfPresent {
-		if e, ok := m.entries[id]; !ok || !m.now().Before(e.until) {
-			return ErrNoSession
-		}
-	}
-	if m.entries == nil {
-		m.entries = make(map[string]memorySession)
+	now := m.now()
+	if onlyIfPresent && !m.entries.Has(id, now) {
+		return ErrNoSession
 	}
 	limit := m.Max
 	if limit <= 0 {
 		limit = 100_000
 	}
-	now := m.now()
-	for len(m.order) > 0 && !now.Before(m.order[0].until) {
-		m.forgetFirst()
-	}
-	if _, ok := m.entries[id]; !ok {
-		for len(m.entries) >= limit {
-			m.forgetFirst()
-		}
-	}
-	m.entries[id] = memorySession{data: append([]byte(nil), data...), until: until}
-	heap.Push(&m.order, expiry{id: id, until: until})
-	if len(m.order) > 2*limit {
-		m.order = m.order[:0]
-		for k, e := range m.entries {
-			m.order = append(m.order, expiry{id: k, until: e.until})
-		}
-		heap.Init(&m.order)
-	}
+	m.entries.Put(id, append([]byte(nil), data...), until, now, limit)
 	return nil
-}
-
-func (m *MemorySessionStore) forgetFirst() {
-	e := heap.Pop(&m.order).(expiry)
-	if cur, ok := m.entries[e.id]; ok && cur.until.Equal(e.until) {
-		delete(m.entries, e.id)
-	}
 }
 
 // Update implements SessionStore.
@@ -117,18 +84,18 @@ func (m *MemorySessionStore) Update(_ context.Context, id string, data []byte, u
 func (m *MemorySessionStore) Load(_ context.Context, id string) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.entries[id]
-	if !ok || !m.now().Before(e.until) {
+	data, ok := m.entries.Get(id, m.now())
+	if !ok {
 		return nil, ErrNoSession
 	}
-	return append([]byte(nil), e.data...), nil
+	return append([]byte(nil), data...), nil
 }
 
 // Delete implements SessionStore.
 func (m *MemorySessionStore) Delete(_ context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.entries, id)
+	m.entries.Delete(id)
 	return nil
 }
 
@@ -136,5 +103,5 @@ func (m *MemorySessionStore) Delete(_ context.Context, id string) error {
 func (m *MemorySessionStore) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.entries)
+	return m.entries.Len()
 }
